@@ -1,0 +1,66 @@
+# Portcullis developer entry points. `make help` lists them.
+#
+#   make run       install what is missing, build release, run the demo app and the gateway
+#   make test      install what is missing, build (debug), run the test suites
+#   make bench     install the benchmark tools, compare Portcullis with nginx and HAProxy
+#   make validate  check config/portcullis.yaml (or CONFIG=...) without starting anything
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+
+# The toolchain on PATH wins; /opt/swift is the fallback.
+export PATH := $(PATH):/opt/swift/usr/bin
+
+CONFIG      ?= config/portcullis.yaml
+DEMO_HOST   ?= 127.0.0.1
+DEMO_PORT   ?= 3000
+# Extra flags for every `swift build` / `swift test`, e.g. SWIFT_FLAGS="--scratch-path /tmp/pc".
+SWIFT_FLAGS ?=
+
+.PHONY: help setup build run test bench validate
+
+help:
+	@echo "make run       build release, start portcullis-demo on $(DEMO_HOST):$(DEMO_PORT) and"
+	@echo "               portcullis with $(CONFIG) in the foreground (Ctrl-C stops both)"
+	@echo "make test      build debug (all products) and run swift test"
+	@echo "make bench     benchmark against nginx and HAProxy (see docs/BENCHMARKS.md)"
+	@echo "make validate  validate $(CONFIG)"
+	@echo "make setup     only install missing packages (scripts/setup)"
+
+setup:
+	scripts/setup
+
+build: setup
+	swift build -c release $(SWIFT_FLAGS)
+
+# The demo app runs in the background and is stopped by its PID when the gateway exits,
+# whether it exits by itself, fails, or is stopped with Ctrl-C.
+run: build
+	@bin="$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)"
+	"$$bin/portcullis-demo" --host $(DEMO_HOST) --port $(DEMO_PORT) &
+	demo=$$!
+	trap 'kill $$demo 2>/dev/null || true; wait $$demo 2>/dev/null || true' EXIT
+	trap 'exit 130' INT TERM
+	for _ in $$(seq 50); do
+	  kill -0 $$demo 2>/dev/null || { echo "portcullis-demo exited (is $(DEMO_HOST):$(DEMO_PORT) in use?)" >&2; exit 1; }
+	  curl -fsS -o /dev/null "http://$(DEMO_HOST):$(DEMO_PORT)/healthz" 2>/dev/null && break
+	  sleep 0.1
+	done
+	echo "starting portcullis with $(CONFIG) (Ctrl-C stops it and the demo app)"
+	"$$bin/portcullis" run --config $(CONFIG)
+
+# Integration tests spawn .build/debug/portcullis, so build every product before testing.
+test: setup
+	swift build $(SWIFT_FLAGS)
+	swift test $(SWIFT_FLAGS)
+
+# scripts/bench builds the release binary itself.
+bench:
+	scripts/setup bench
+	scripts/bench
+
+validate: build
+	@bin="$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)"
+	"$$bin/portcullis" validate --config $(CONFIG)

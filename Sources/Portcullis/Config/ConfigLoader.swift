@@ -1,0 +1,197 @@
+import Yams
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads `portcullis.yaml` into a `GatewayConfig`, reporting every problem with its position.
+public enum ConfigLoader {
+    public static func load(path: String, environment: [String: String]) throws(DiagnosticsError) -> GatewayConfig {
+        guard let text = DiagnosticCollector.readTextFile(path) else {
+            throw DiagnosticsError([Diagnostic(location: SourceLocation(file: path, line: 1, column: 1), message: "cannot read the config file: \(String(cString: strerror(errno)))")])
+        }
+        return try parse(yaml: text, file: path, environment: environment)
+    }
+
+    public static func parse(yaml: String, file: String, environment: [String: String]) throws(DiagnosticsError) -> GatewayConfig {
+        let collector = DiagnosticCollector(environment: environment)
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else {
+                throw DiagnosticsError([Diagnostic(location: SourceLocation(file: file, line: 1, column: 1), message: "the config file is empty; expected at least 'listeners', 'upstreams' and 'routes'")])
+            }
+            root = composed
+        } catch let error as DiagnosticsError {
+            throw error
+        } catch {
+            throw DiagnosticsError([YAMLSyntax.diagnostic(for: error, file: file)])
+        }
+        let reader = ConfigReader(root: YAMLValue(node: root, file: file, collector: collector, path: ""))
+        let config = reader.read()
+        if collector.hasErrors || config == nil {
+            throw DiagnosticsError(collector.diagnostics)
+        }
+        return config!
+    }
+}
+
+/// Walks the YAML tree of the operator config. Each section reports its own problems and carries on.
+private struct ConfigReader {
+    let root: YAMLValue
+
+    func read() -> GatewayConfig? {
+        guard let top = root.mapping(
+            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes"],
+            required: ["listeners", "upstreams", "routes"]
+        ) else { return nil }
+
+        var workers: Int?
+        if let value = top["workers"], let text = value.string() {
+            if text != "auto" {
+                workers = value.int(in: 1...1024)
+            }
+        }
+        let listeners = top["listeners"].flatMap(readListeners) ?? []
+        let admin = top["admin"].flatMap(readAdmin)
+        let trusted = top["trusted_proxies"].flatMap(readNetworks) ?? []
+        let limits = top["limits"].map(readLimits) ?? LimitsConfig()
+        let timeouts = top["timeouts"].map(readTimeouts) ?? TimeoutsConfig()
+        let upstreams = top["upstreams"].flatMap(readUpstreams) ?? []
+        let routes = top["routes"].flatMap { readRoutes($0, upstreams: upstreams) } ?? []
+
+        return GatewayConfig(
+            workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
+            limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes
+        )
+    }
+
+    private func readAddress(_ value: YAMLValue) -> HostPort? {
+        guard let text = value.string() else { return nil }
+        guard let address = HostPort(text) else {
+            value.report("\(value.path) must be host:port, like 127.0.0.1:8080 or [::1]:8080; found '\(text)'")
+            return nil
+        }
+        return address
+    }
+
+    private func readListeners(_ value: YAMLValue) -> [ListenerConfig]? {
+        guard let items = value.sequence() else { return nil }
+        if items.isEmpty { value.report("listeners must name at least one listener") }
+        var seenNames: Set<String> = []
+        var seenAddresses: Set<HostPort> = []
+        return items.compactMap { item in
+            guard let fields = item.mapping(allowed: ["name", "address", "server_names"], required: ["name", "address"]),
+                let name = fields["name"]?.string(), let addressValue = fields["address"],
+                let address = readAddress(addressValue)
+            else { return nil }
+            if !seenNames.insert(name).inserted { fields["name"]!.report("listener name '\(name)' is used twice; expected unique names") }
+            if !seenAddresses.insert(address).inserted { addressValue.report("address \(address) is used by two listeners") }
+            let serverNames = fields["server_names"]?.stringList() ?? []
+            return ListenerConfig(name: name, address: address, serverNames: serverNames.map { $0.lowercased() })
+        }
+    }
+
+    private func readAdmin(_ value: YAMLValue) -> AdminConfig? {
+        guard let fields = value.mapping(allowed: ["address"], required: ["address"]),
+            let address = fields["address"].flatMap(readAddress)
+        else { return nil }
+        return AdminConfig(address: address)
+    }
+
+    private func readNetworks(_ value: YAMLValue) -> [IPNetwork]? {
+        guard let items = value.sequence() else { return nil }
+        return items.compactMap { item in
+            guard let text = item.string() else { return nil }
+            guard let network = IPNetwork(text) else {
+                item.report("\(item.path) must be an address or CIDR block like 10.0.0.0/8 or 2001:db8::/32; found '\(text)'")
+                return nil
+            }
+            return network
+        }
+    }
+
+    private func readLimits(_ value: YAMLValue) -> LimitsConfig {
+        var limits = LimitsConfig()
+        guard let fields = value.mapping(allowed: ["max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes", "max_connections"]) else { return limits }
+        if let v = fields["max_header_bytes"]?.byteSize(atLeast: 1024) { limits.maxHeaderBytes = v }
+        if let v = fields["max_header_count"]?.int(in: 1...10_000) { limits.maxHeaderCount = v }
+        if let v = fields["max_uri_bytes"]?.byteSize(atLeast: 64) { limits.maxURIBytes = v }
+        if let v = fields["max_body_bytes"]?.byteSize(atLeast: 0) { limits.maxBodyBytes = v }
+        if let v = fields["max_connections"]?.int(in: 1...10_000_000) { limits.maxConnections = v }
+        if let uri = fields["max_uri_bytes"], limits.maxURIBytes > limits.maxHeaderBytes {
+            uri.report("limits.max_uri_bytes (\(limits.maxURIBytes)) must not exceed limits.max_header_bytes (\(limits.maxHeaderBytes)): the request line is part of the head")
+        }
+        return limits
+    }
+
+    private func readTimeouts(_ value: YAMLValue) -> TimeoutsConfig {
+        var timeouts = TimeoutsConfig()
+        let keys: [(String, WritableKeyPath<TimeoutsConfig, Int64>)] = [
+            ("header_read", \.headerRead), ("client_idle", \.clientIdle), ("upstream_connect", \.upstreamConnect),
+            ("upstream_response", \.upstreamResponse), ("upstream_idle", \.upstreamIdle),
+            ("tunnel_idle", \.tunnelIdle), ("drain", \.drain),
+        ]
+        guard let fields = value.mapping(allowed: keys.map(\.0)) else { return timeouts }
+        for (key, path) in keys {
+            if let nanos = fields[key]?.durationNanoseconds() { timeouts[keyPath: path] = nanos }
+        }
+        return timeouts
+    }
+
+    private func readUpstreams(_ value: YAMLValue) -> [UpstreamGroupConfig]? {
+        guard let entries = value.namedEntries() else { return nil }
+        if entries.isEmpty { value.report("upstreams must define at least one upstream group") }
+        return entries.compactMap { name, entry in
+            guard let fields = entry.mapping(allowed: ["endpoints", "balance", "keepalive", "health"], required: ["endpoints"]) else { return nil }
+            guard let endpointValues = fields["endpoints"]?.sequence() else { return nil }
+            if endpointValues.isEmpty { fields["endpoints"]!.report("upstream '\(name)' must list at least one endpoint") }
+            let endpoints = endpointValues.compactMap(readAddress)
+            var group = UpstreamGroupConfig(name: name, endpoints: endpoints)
+            if let balance = fields["balance"], let text = balance.string() {
+                if let strategy = BalanceStrategy(rawValue: text) {
+                    group.balance = strategy
+                } else {
+                    balance.report("\(balance.path) must be one of \(BalanceStrategy.allCases.map(\.rawValue).joined(separator: ", ")); found '\(text)'")
+                }
+            }
+            if let keepalive = fields["keepalive"]?.mapping(allowed: ["max_idle", "idle_timeout"]) {
+                if let v = keepalive["max_idle"]?.int(in: 0...100_000) { group.maxIdlePerEndpoint = v }
+                if let v = keepalive["idle_timeout"]?.durationNanoseconds() { group.idleTimeout = v }
+            }
+            if let health = fields["health"]?.mapping(allowed: ["max_failures", "ejection", "max_ejection"]) {
+                if let v = health["max_failures"]?.int(in: 1...1000) { group.maxFailures = v }
+                if let v = health["ejection"]?.durationNanoseconds() { group.ejectionBase = v }
+                if let v = health["max_ejection"]?.durationNanoseconds() { group.ejectionMax = v }
+            }
+            return group
+        }
+    }
+
+    private func readRoutes(_ value: YAMLValue, upstreams: [UpstreamGroupConfig]) -> [RouteConfig]? {
+        guard let items = value.sequence() else { return nil }
+        if items.isEmpty { value.report("routes must define at least one route") }
+        let upstreamNames = upstreams.map(\.name)
+        var seen: Set<String> = []
+        return items.compactMap { item in
+            guard let fields = item.mapping(allowed: ["name", "hosts", "path_prefix", "upstream", "max_body_bytes", "websocket"], required: ["name", "upstream"]),
+                let name = fields["name"]?.string(), let upstreamValue = fields["upstream"], let upstream = upstreamValue.string()
+            else { return nil }
+            if !seen.insert(name).inserted { fields["name"]!.report("route name '\(name)' is used twice; expected unique names") }
+            if !upstreamNames.contains(upstream) {
+                var message = "route '\(name)' names upstream '\(upstream)', which is not defined"
+                if let suggestion = Spelling.closest(to: upstream, among: upstreamNames) { message += "; did you mean '\(suggestion)'?" }
+                upstreamValue.report(message)
+            }
+            var route = RouteConfig(name: name, upstream: upstream)
+            route.hosts = fields["hosts"]?.stringList()?.map { $0.lowercased() } ?? []
+            if let prefixValue = fields["path_prefix"], let prefix = prefixValue.string() {
+                if prefix.hasPrefix("/") { route.pathPrefix = prefix } else { prefixValue.report("\(prefixValue.path) must start with '/'; found '\(prefix)'") }
+            }
+            route.maxBodyBytes = fields["max_body_bytes"]?.byteSize(atLeast: 0)
+            route.allowUpgrade = fields["websocket"]?.bool() ?? false
+            return route
+        }
+    }
+}

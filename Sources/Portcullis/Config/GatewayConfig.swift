@@ -1,0 +1,114 @@
+/// The operator's configuration: where to listen, where to forward, and the limits that protect both.
+/// Loaded and validated by `ConfigLoader`; immutable once the gateway starts.
+public struct GatewayConfig: Sendable {
+    /// Event loops to run; nil means one per CPU in the process's affinity mask.
+    public var workers: Int?
+    public var listeners: [ListenerConfig]
+    public var admin: AdminConfig?
+    public var trustedProxies: [IPNetwork]
+    public var limits: LimitsConfig
+    public var timeouts: TimeoutsConfig
+    public var upstreams: [UpstreamGroupConfig]
+    public var routes: [RouteConfig]
+
+    public init(
+        workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,
+        trustedProxies: [IPNetwork] = [], limits: LimitsConfig = .init(), timeouts: TimeoutsConfig = .init(),
+        upstreams: [UpstreamGroupConfig], routes: [RouteConfig]
+    ) {
+        self.workers = workers
+        self.listeners = listeners
+        self.admin = admin
+        self.trustedProxies = trustedProxies
+        self.limits = limits
+        self.timeouts = timeouts
+        self.upstreams = upstreams
+        self.routes = routes
+    }
+}
+
+public struct ListenerConfig: Sendable {
+    public var name: String
+    public var address: HostPort
+    /// Host names accepted in absolute-form request targets (`GET http://name/ HTTP/1.1`).
+    public var serverNames: [String]
+
+    public init(name: String, address: HostPort, serverNames: [String] = []) {
+        self.name = name
+        self.address = address
+        self.serverNames = serverNames
+    }
+}
+
+public struct AdminConfig: Sendable {
+    public var address: HostPort
+
+    public init(address: HostPort) { self.address = address }
+}
+
+public struct LimitsConfig: Sendable {
+    public var maxHeaderBytes = 32 * 1024
+    public var maxHeaderCount = 100
+    public var maxURIBytes = 8 * 1024
+    public var maxBodyBytes = 64 * 1024 * 1024
+    public var maxConnections = 10_000
+
+    public init() {}
+}
+
+/// Every timeout in nanoseconds.
+public struct TimeoutsConfig: Sendable {
+    public var headerRead: Int64 = 10_000_000_000
+    public var clientIdle: Int64 = 75_000_000_000
+    public var upstreamConnect: Int64 = 2_000_000_000
+    public var upstreamResponse: Int64 = 30_000_000_000
+    public var upstreamIdle: Int64 = 60_000_000_000
+    public var tunnelIdle: Int64 = 600_000_000_000
+    public var drain: Int64 = 20_000_000_000
+
+    public init() {}
+}
+
+public enum BalanceStrategy: String, Sendable, CaseIterable {
+    case roundRobin = "round_robin"
+    case leastOutstanding = "least_outstanding"
+}
+
+public struct UpstreamGroupConfig: Sendable {
+    public var name: String
+    public var endpoints: [HostPort]
+    public var balance: BalanceStrategy = .roundRobin
+    /// Idle keep-alive connections kept per endpoint on each event loop.
+    public var maxIdlePerEndpoint = 64
+    public var idleTimeout: Int64 = 60_000_000_000
+    /// Consecutive failures that eject an endpoint.
+    public var maxFailures = 3
+    public var ejectionBase: Int64 = 5_000_000_000
+    public var ejectionMax: Int64 = 120_000_000_000
+
+    public init(name: String, endpoints: [HostPort]) {
+        self.name = name
+        self.endpoints = endpoints
+    }
+}
+
+public struct RouteConfig: Sendable {
+    public var name: String
+    /// Host names this route serves (`example.com`, `*.example.com`); empty means any host.
+    public var hosts: [String]
+    public var pathPrefix: String
+    public var upstream: String
+    /// Overrides `limits.max_body_bytes` for this route.
+    public var maxBodyBytes: Int?
+    /// Forward `Upgrade` requests (WebSocket) and tunnel the connection after the upstream's 101.
+    public var allowUpgrade: Bool
+
+    public init(name: String, hosts: [String] = [], pathPrefix: String = "/", upstream: String, maxBodyBytes: Int? = nil, allowUpgrade: Bool = false) {
+        self.name = name
+        self.hosts = hosts
+        self.pathPrefix = pathPrefix
+        self.upstream = upstream
+        self.maxBodyBytes = maxBodyBytes
+        self.allowUpgrade = allowUpgrade
+    }
+}

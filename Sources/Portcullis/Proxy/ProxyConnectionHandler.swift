@@ -1,0 +1,627 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The request path of one client connection: checks each request head, resolves the client,
+/// picks the route and an upstream connection from this loop's pool, and streams the request and
+/// the response through with backpressure. Answers the gateway makes itself are problem+json.
+///
+/// It works on `HTTPServerRequestPart`s, so HTTP/2 streams (translated to the HTTP/1 shape) can
+/// use the same handler.
+final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    struct Listener: Sendable {
+        var name: String
+        var scheme: String
+        var serverNames: [String]
+    }
+
+    private enum State {
+        /// Waiting for the next request head.
+        case awaitingHead
+        /// Head accepted; waiting for an upstream connection. Body parts are buffered, reads held.
+        case awaitingUpstream
+        /// Request and response streaming between the client and `upstream`.
+        case forwarding
+        /// The gateway answered itself; the connection closes once the answer is written.
+        case answered
+        /// After a 101: the pipeline is being switched to a byte tunnel.
+        case upgraded
+        case closed
+    }
+
+    private let runtime: GatewayRuntime
+    private let resources: LoopResources
+    private let listener: Listener
+    private let activity: InboundActivity
+    private var context: ChannelHandlerContext!
+    private var peer: IPAddress = .v4(0)
+    private var peerIsTrusted = false
+    private var state = State.awaitingHead
+    private var pendingRead = false
+    private var headerTimer: Scheduled<Void>?
+
+    // The exchange in progress (one at a time: HTTPServerPipelineHandler queues pipelined requests).
+    private var requestContext: RequestContext?
+    private var upstreamHead: HTTPRequestHead?
+    private var clientVersion = HTTPVersion.http1_1
+    private var clientKeepAlive = true
+    private var isHeadRequest = false
+    private var requestComplete = false
+    private var requestSent = false
+    private var bufferedParts = CircularBuffer<HTTPClientRequestPart>(initialCapacity: 4)
+    private var bodyBytes = 0
+    private var bodyLimit = 0
+    private var upstream: UpstreamConnection?
+    private var attempts = 0
+    private var mayRetry = false
+    private var tunnelRequested = false
+    private var tunnelAccepted = false
+    private var responseHeadSent = false
+    private var responseBytesSeen = false
+    private var upstreamKeepAlive = true
+    private var closeAfterResponse = false
+    private var responseTimer: Scheduled<Void>?
+
+    init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, activity: InboundActivity) {
+        self.runtime = runtime
+        self.resources = resources
+        self.listener = listener
+        self.activity = activity
+    }
+
+    // MARK: channel lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let address = context.channel.remoteAddress?.ipAddress, let parsed = IPAddress(address) {
+            peer = parsed
+        }
+        peerIsTrusted = runtime.addressResolver.isTrusted(peer)
+        armHeaderTimer()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        cancelTimers()
+        if let upstream {
+            // The response was not read to its end: this connection must never carry another request.
+            self.upstream = nil
+            resources.pool.release(upstream, reusable: false)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let parserError = error as? HTTPParserError, !responseHeadSent, state == .awaitingHead || state == .answered {
+            let problem: ProblemResponse
+            switch parserError {
+            case .headerOverflow:
+                problem = ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(runtime.config.limits.maxHeaderBytes) bytes or \(runtime.config.limits.maxHeaderCount) fields")
+            default:
+                problem = .badRequest("the request is not valid HTTP/1.1 (\(parserError)); it was not forwarded")
+            }
+            if state != .answered { respondAndClose(problem, requestId: requestContext?.requestId ?? resources.requestIds.make()) }
+            return
+        }
+        if let parserError = error as? HTTPParserError, state == .awaitingUpstream || state == .forwarding, !responseHeadSent {
+            // A bad chunk in the body: the upstream must not see the rest.
+            abortUpstream()
+            respondAndClose(.badRequest("the request body is not valid HTTP/1.1 framing (\(parserError))"), requestId: requestContext?.requestId ?? "-")
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, state == .awaitingHead {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: inbound: the client's request
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            receivedHead(head)
+        case .body(let buffer):
+            receivedBody(buffer)
+        case .end(let trailers):
+            receivedEnd(trailers)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        upstream?.flush()
+        context.fireChannelReadComplete()
+    }
+
+    private func receivedHead(_ head: HTTPRequestHead) {
+        guard state == .awaitingHead else { return }
+        headerTimer?.cancel()
+        headerTimer = nil
+        resetExchange()
+        clientVersion = head.version
+        clientKeepAlive = head.isKeepAlive
+        isHeadRequest = head.method == .HEAD
+
+        var requestId = resources.requestIds.make()
+        if peerIsTrusted, let supplied = head.headers.first(name: "x-request-id"), RequestIdGenerator.isAcceptable(supplied) {
+            requestId = supplied
+        }
+
+        let accepted: RequestHygiene.Accepted
+        switch runtime.hygiene.check(head, serverNames: listener.serverNames) {
+        case .success(let value): accepted = value
+        case .failure(let problem):
+            respondAndClose(problem, requestId: requestId)
+            return
+        }
+        guard let route = runtime.routes.match(host: accepted.host, target: accepted.target) else {
+            respondAndClose(ProblemResponse(status: .notFound, slug: "no-route", detail: "no route serves \(accepted.host)\(accepted.target.prefix(200))"), requestId: requestId)
+            return
+        }
+        bodyLimit = route.maxBodyBytes
+        if case .contentLength(let length) = accepted.framing, length > bodyLimit {
+            respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body is \(length) bytes; this route accepts at most \(bodyLimit)"), requestId: requestId)
+            return
+        }
+
+        let clientAddress = runtime.addressResolver.resolve(peer: peer, forwardedFor: peerIsTrusted ? head.headers[canonicalForm: "x-forwarded-for"] : [])
+        var requestContext = RequestContext(
+            requestId: requestId, clientAddress: clientAddress, peerAddress: peer, peerIsTrusted: peerIsTrusted,
+            route: route, host: accepted.host, target: accepted.target, startTime: .now()
+        )
+
+        var forwarded = head
+        forwarded.version = .http1_1
+        forwarded.uri = accepted.target
+        ForwardingHeaders.rewrite(&forwarded.headers, accepted: accepted, context: requestContext, scheme: listener.scheme)
+        tunnelRequested = accepted.wantsUpgrade && route.allowUpgrade && head.method == .GET && head.version.minor == 1
+        if tunnelRequested, let protocols = head.headers.first(name: "upgrade") {
+            forwarded.headers.add(name: "Connection", value: "upgrade")
+            forwarded.headers.add(name: "Upgrade", value: protocols)
+        } else if accepted.wantsUpgrade {
+            // NIO's parser reads nothing after an upgrade request: answer this one, then close.
+            closeAfterResponse = true
+        }
+        if !clientKeepAlive { closeAfterResponse = true }
+
+        for phase in route.phases {
+            switch phase.requestHead(&forwarded, context: &requestContext, eventLoop: context.eventLoop) {
+            case .proceed: continue
+            case .respond(let problem):
+                self.requestContext = requestContext
+                respondAndClose(problem, requestId: requestId)
+                return
+            case .respondWith, .pending:
+                // Redirects and asynchronous phases arrive with the features that need them.
+                continue
+            }
+        }
+
+        self.requestContext = requestContext
+        self.upstreamHead = forwarded
+        mayRetry = accepted.framing == .none && head.method.isIdempotent
+        state = .awaitingUpstream
+        connectUpstream(excluding: nil)
+    }
+
+    private func receivedBody(_ buffer: ByteBuffer) {
+        switch state {
+        case .awaitingUpstream, .forwarding:
+            bodyBytes += buffer.readableBytes
+            if bodyBytes > bodyLimit {
+                abortUpstream()
+                if !responseHeadSent {
+                    respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body exceeds \(bodyLimit) bytes, the limit of this route"), requestId: requestContext?.requestId ?? "-")
+                } else {
+                    context.close(promise: nil)
+                }
+                return
+            }
+            if let upstream, state == .forwarding {
+                upstream.write(.body(.byteBuffer(buffer)))
+            } else {
+                bufferedParts.append(.body(.byteBuffer(buffer)))
+            }
+        default:
+            return
+        }
+    }
+
+    private func receivedEnd(_ trailers: HTTPHeaders?) {
+        switch state {
+        case .awaitingUpstream:
+            requestComplete = true
+            bufferedParts.append(.end(nil))
+        case .forwarding:
+            requestComplete = true
+            if let upstream {
+                upstream.write(.end(nil))
+                upstream.flush()
+                requestSent = true
+                armResponseTimer()
+            } else {
+                // The response already finished (the upstream answered early); the next request may come.
+                finishExchange()
+            }
+        default:
+            return
+        }
+    }
+
+    // MARK: upstream selection
+
+    private func connectUpstream(excluding: Int?) {
+        guard let route = requestContext?.route else { return }
+        attempts += 1
+        switch resources.pool.acquire(route.upstream, excluding: excluding) {
+        case .ready(let connection):
+            attach(connection)
+        case .noHealthyEndpoint:
+            respondProblem(ProblemResponse(status: .serviceUnavailable, slug: "no-healthy-upstream", detail: "every endpoint of upstream '\(route.upstream.name)' is ejected after failures", extraHeaders: [("Retry-After", "1")]))
+        case .connecting(let future, let endpoint):
+            future.hop(to: context.eventLoop).whenComplete { [self] result in
+                switch result {
+                case .success(let connection):
+                    guard state == .awaitingUpstream else {
+                        resources.pool.release(connection, reusable: true)
+                        return
+                    }
+                    attach(connection)
+                case .failure(let error):
+                    resources.pool.abandon(route.upstream, endpoint: endpoint)
+                    route.upstream.endpoints[endpoint].recordFailure(now: NIODeadline.now().uptimeNanoseconds)
+                    guard state == .awaitingUpstream else { return }
+                    if mayRetry, attempts < 2, route.upstream.endpoints.count > 1 {
+                        connectUpstream(excluding: endpoint)
+                        return
+                    }
+                    var timedOut = false
+                    if case ChannelError.connectTimeout = error { timedOut = true }
+                    respondProblem(timedOut
+                        ? ProblemResponse(status: .gatewayTimeout, slug: "upstream-connect-timeout", detail: "upstream '\(route.upstream.name)' did not accept a connection in time")
+                        : ProblemResponse(status: .badGateway, slug: "upstream-unreachable", detail: "upstream '\(route.upstream.name)' refused the connection"))
+                }
+            }
+        }
+    }
+
+    private func attach(_ connection: UpstreamConnection) {
+        guard let head = upstreamHead else { return }
+        upstream = connection
+        connection.delegate = self
+        connection.exchanges += 1
+        state = .forwarding
+        connection.write(.head(head))
+        while let part = bufferedParts.popFirst() {
+            connection.write(part)
+        }
+        connection.flush()
+        if requestComplete {
+            requestSent = true
+            armResponseTimer()
+        }
+        if pendingRead, connection.isWritable {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    // MARK: outbound: backpressure toward the client
+
+    func read(context: ChannelHandlerContext) {
+        switch state {
+        case .awaitingUpstream:
+            pendingRead = true
+        case .forwarding:
+            if let upstream, !upstream.isWritable { pendingRead = true } else { context.read() }
+        default:
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { upstream?.replayRead() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: answers the gateway makes itself
+
+    /// Answers with problem+json; the connection closes afterwards when the request was not fully read.
+    private func respondProblem(_ problem: ProblemResponse) {
+        let requestId = requestContext?.requestId ?? resources.requestIds.make()
+        if !requestComplete || closeAfterResponse {
+            respondAndClose(problem, requestId: requestId)
+            return
+        }
+        state = .answered
+        writeProblem(problem, requestId: requestId, close: false)
+        finishExchange()
+    }
+
+    private func respondAndClose(_ problem: ProblemResponse, requestId: String) {
+        state = .answered
+        cancelTimers()
+        writeProblem(problem, requestId: requestId, close: true)
+        context.close(promise: nil)
+    }
+
+    private func writeProblem(_ problem: ProblemResponse, requestId: String, close: Bool) {
+        let body = problem.body(requestId: requestId, allocator: context.channel.allocator)
+        var head = problem.head(version: clientVersion, requestId: requestId, bodyLength: body.readableBytes, close: close)
+        if clientVersion.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !isHeadRequest { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        responseHeadSent = true
+    }
+
+    // MARK: exchange bookkeeping
+
+    private func resetExchange() {
+        requestContext = nil
+        upstreamHead = nil
+        requestComplete = false
+        requestSent = false
+        bufferedParts.removeAll(keepingCapacity: true)
+        bodyBytes = 0
+        attempts = 0
+        mayRetry = false
+        tunnelRequested = false
+        tunnelAccepted = false
+        responseHeadSent = false
+        responseBytesSeen = false
+        upstreamKeepAlive = true
+        closeAfterResponse = false
+    }
+
+    /// The response is written; the connection waits for the next request, or closes.
+    private func finishExchange() {
+        cancelTimers()
+        if closeAfterResponse || !requestComplete {
+            context.close(promise: nil)
+            state = .closed
+            return
+        }
+        state = .awaitingHead
+        armHeaderTimer()
+        if pendingRead {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    private func abortUpstream() {
+        responseTimer?.cancel()
+        responseTimer = nil
+        if let upstream {
+            self.upstream = nil
+            resources.pool.release(upstream, reusable: false)
+        }
+    }
+
+    private func armHeaderTimer() {
+        activity.bytesSinceHead = false
+        let timeout = TimeAmount.nanoseconds(runtime.config.timeouts.headerRead)
+        headerTimer = context.eventLoop.scheduleTask(in: timeout) { [self] in
+            headerTimer = nil
+            // Bytes arrived but no complete head in time: a slowloris. An idle keep-alive
+            // connection is left to the client idle timeout.
+            if state == .awaitingHead, activity.bytesSinceHead {
+                let problem = ProblemResponse(status: .requestTimeout, slug: "header-timeout", detail: "the request head did not arrive within \(Units.formatDuration(runtime.config.timeouts.headerRead))")
+                respondAndClose(problem, requestId: resources.requestIds.make())
+            }
+        }
+    }
+
+    private func armResponseTimer() {
+        responseTimer?.cancel()
+        let timeout = TimeAmount.nanoseconds(runtime.config.timeouts.upstreamResponse)
+        responseTimer = context.eventLoop.scheduleTask(in: timeout) { [self] in
+            responseTimer = nil
+            guard state == .forwarding, !responseHeadSent, let upstream else { return }
+            upstream.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds)
+            abortUpstream()
+            respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(upstream.group.name)' did not answer within \(Units.formatDuration(runtime.config.timeouts.upstreamResponse))"))
+        }
+    }
+
+    private func cancelTimers() {
+        headerTimer?.cancel()
+        headerTimer = nil
+        responseTimer?.cancel()
+        responseTimer = nil
+    }
+}
+
+// MARK: - the upstream's response
+
+extension ProxyConnectionHandler: UpstreamConnectionDelegate {
+    var isDownstreamWritable: Bool { context.channel.isWritable }
+
+    func upstreamReceived(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
+        guard connection === upstream else { return }
+        responseBytesSeen = true
+        switch part {
+        case .head(var head):
+            if head.status.code < 200, head.status != .switchingProtocols {
+                // 100 Continue and other interim answers go straight through to HTTP/1.1 clients.
+                if clientVersion.minor == 1 {
+                    HopByHopHeaders.remove(from: &head.headers)
+                    head.version = .http1_1
+                    context.write(wrapOutboundOut(.head(head)), promise: nil)
+                }
+                return
+            }
+            responseTimer?.cancel()
+            responseTimer = nil
+            connection.endpoint.recordSuccess()
+            if head.status == .switchingProtocols {
+                guard tunnelRequested else {
+                    upstreamFailed(connection, error: nil)
+                    return
+                }
+                tunnelAccepted = true
+            }
+            writeResponseHead(head)
+        case .body(let buffer):
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end:
+            if tunnelAccepted {
+                switchToTunnel(connection)
+                return
+            }
+            upstream = nil
+            let reusable = requestSent && upstreamKeepAlive && !tunnelRequested
+            resources.pool.release(connection, reusable: reusable)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            finishExchange()
+        }
+    }
+
+    private func writeResponseHead(_ upstreamHead: HTTPResponseHead) {
+        var head = upstreamHead
+        upstreamKeepAlive = head.isKeepAlive
+        let connectionTokens = head.headers[canonicalForm: "connection"]
+        let upgradeValue = head.headers.first(name: "upgrade")
+        let hadChunked = head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" }
+        HopByHopHeaders.remove(from: &head.headers)
+        head.version = clientVersion
+        head.headers.replaceOrAdd(name: "X-Request-Id", value: requestContext?.requestId ?? "")
+
+        if tunnelAccepted {
+            head.headers.add(name: "Connection", value: "upgrade")
+            if let upgradeValue { head.headers.add(name: "Upgrade", value: upgradeValue) }
+            _ = connectionTokens
+        } else {
+            let status = head.status.code
+            let bodyless = isHeadRequest || status == 204 || status == 304 || status < 200
+            if !bodyless, !head.headers.contains(name: "content-length") {
+                if clientVersion.minor == 1 {
+                    head.headers.add(name: "Transfer-Encoding", value: "chunked")
+                } else {
+                    // An HTTP/1.0 client learns where the body ends by the connection closing.
+                    closeAfterResponse = true
+                }
+            } else if bodyless, isHeadRequest, hadChunked, clientVersion.minor == 1 {
+                head.headers.add(name: "Transfer-Encoding", value: "chunked")
+            }
+            if closeAfterResponse || !requestComplete {
+                head.headers.add(name: "Connection", value: "close")
+            } else if clientVersion.minor == 0 {
+                head.headers.add(name: "Connection", value: "keep-alive")
+            }
+        }
+        if let requestContext {
+            for phase in requestContext.route.phases { phase.responseHead(&head, context: requestContext) }
+        }
+        responseHeadSent = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func upstreamReadComplete(_ connection: UpstreamConnection) {
+        context.flush()
+    }
+
+    func upstreamWritabilityChanged(_ connection: UpstreamConnection) {
+        if connection.isWritable, pendingRead, state == .forwarding {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    func upstreamFailed(_ connection: UpstreamConnection, error: Error?) {
+        guard connection === upstream else { return }
+        upstream = nil
+        responseTimer?.cancel()
+        responseTimer = nil
+        resources.pool.release(connection, reusable: false)
+        guard !responseHeadSent else {
+            // Part of the response is with the client already: all we can do is cut it short.
+            context.close(promise: nil)
+            return
+        }
+        let staleKeepAlive = connection.exchanges > 1 && !responseBytesSeen
+        if !staleKeepAlive { connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds) }
+        // A reused connection the upstream had closed, or a bodiless idempotent request: safe to send again.
+        if mayRetry, attempts < 2, !responseBytesSeen, requestComplete {
+            state = .awaitingUpstream
+            bufferedParts.removeAll(keepingCapacity: true)
+            bufferedParts.append(.end(nil))
+            requestSent = false
+            connectUpstream(excluding: staleKeepAlive ? nil : connection.endpointIndex)
+            return
+        }
+        respondProblem(ProblemResponse(status: .badGateway, slug: "upstream-failed", detail: "upstream '\(connection.group.name)' closed the connection before answering"))
+    }
+
+    func upstreamIdle(_ connection: UpstreamConnection) {
+        guard connection === upstream, requestSent else { return }
+        connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds)
+        abortUpstream()
+        if responseHeadSent {
+            context.close(promise: nil)
+        } else {
+            respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(connection.group.name)' went silent for \(Units.formatDuration(runtime.config.timeouts.upstreamIdle))"))
+        }
+    }
+
+    // MARK: WebSocket and other upgrades
+
+    /// After the 101 is written, both pipelines drop their HTTP handlers and copy bytes.
+    private func switchToTunnel(_ connection: UpstreamConnection) {
+        state = .upgraded
+        cancelTimers()
+        upstream = nil
+        connection.delegate = nil
+        resources.pool.detach(connection)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+
+        let (clientSide, upstreamSide) = TunnelHandler.makePair()
+        let tunnelIdle = TimeAmount.nanoseconds(runtime.config.timeouts.tunnelIdle)
+        do {
+            let clientPipeline = context.pipeline.syncOperations
+            let upstreamPipeline = connection.channel.pipeline.syncOperations
+            _ = clientPipeline.removeHandler(name: GatewayChannelNames.pipelining)
+            _ = clientPipeline.removeHandler(name: GatewayChannelNames.encoder)
+            _ = clientPipeline.removeHandler(name: GatewayChannelNames.idle)
+            try clientPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle), position: .after(try clientPipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)))
+            try clientPipeline.addHandler(clientSide)
+            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.encoderName)
+            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.handlerName)
+            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.idleName)
+            try upstreamPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle))
+            try upstreamPipeline.addHandler(upstreamSide)
+            // Removing the decoders forwards the bytes they already read to the tunnel.
+            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.decoderName)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            _ = clientPipeline.removeHandler(name: GatewayChannelNames.decoder)
+            connection.channel.read()
+        } catch {
+            runtime.logger.warning("could not switch to a tunnel", metadata: ["error": "\(error)"])
+            connection.channel.close(promise: nil)
+            context.close(promise: nil)
+        }
+    }
+}
+
+extension HTTPMethod {
+    /// RFC 9110 idempotent methods: safe to send again when no byte of an answer came back.
+    var isIdempotent: Bool {
+        switch self {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
+        default: return false
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ProxyConnectionHandler: Sendable {}

@@ -1,0 +1,14 @@
+import NIOCore
+
+/// What the gateway knows about one request, handed to every phase.
+public struct RequestContext {
+    public var requestId: String
+    /// The real client, resolved through trusted proxies.
+    public var clientAddress: IPAddress
+    public var peerAddress: IPAddress
+    public var peerIsTrusted: Bool
+    public var route: Route
+    public var host: String
+    public var target: String
+    public var startTime: NIODeadline
+}

@@ -1,0 +1,29 @@
+import NIOCore
+import NIOHTTP1
+
+/// What a phase decided about a request.
+public enum PhaseOutcome {
+    /// Go on to the next phase.
+    case proceed
+    /// Answer the request now (429, 403, 451 …); nothing is forwarded.
+    case respond(ProblemResponse)
+    /// Answer with a redirect or other non-problem response.
+    case respondWith(HTTPResponseHead, ByteBuffer?)
+    /// The phase needs I/O (Redis, a scan); the answer arrives on the same event loop.
+    case pending(EventLoopFuture<PhaseOutcome>)
+}
+
+/// A step of the request path, compiled per route from policy (geo gate, rate limit, upload scan, headers).
+/// Every method has a no-op default, so a feature implements only the phases it needs; a phase that
+/// needs no I/O answers synchronously so the common case allocates nothing.
+public protocol RequestPhase: AnyObject, Sendable {
+    /// Sees the request head before anything is forwarded; may answer the request itself.
+    func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome
+    /// Edits the response head in place before it is sent to the client.
+    func responseHead(_ head: inout HTTPResponseHead, context: RequestContext)
+}
+
+extension RequestPhase {
+    public func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome { .proceed }
+    public func responseHead(_ head: inout HTTPResponseHead, context: RequestContext) {}
+}

@@ -1,0 +1,31 @@
+/// A compiled route: what to match, where to forward, the limits that apply, and its phases.
+public final class Route: Sendable {
+    public let name: String
+    public let hosts: [String]
+    public let pathPrefix: String
+    public let upstream: UpstreamGroup
+    public let maxBodyBytes: Int
+    public let allowUpgrade: Bool
+    /// Request phases compiled for this route, in order (geo gate, rate limit, upload scan …).
+    public let phases: [RequestPhase]
+
+    init(config: RouteConfig, upstream: UpstreamGroup, defaultMaxBody: Int) {
+        self.name = config.name
+        self.hosts = config.hosts
+        self.pathPrefix = config.pathPrefix
+        self.upstream = upstream
+        self.maxBodyBytes = config.maxBodyBytes ?? defaultMaxBody
+        self.allowUpgrade = config.allowUpgrade
+        self.phases = []
+    }
+
+    func matches(host: String, target: String) -> Bool {
+        guard target.hasPrefix(pathPrefix) else { return false }
+        if hosts.isEmpty { return true }
+        for pattern in hosts {
+            if pattern == host { return true }
+            if pattern.hasPrefix("*."), host.hasSuffix(pattern.dropFirst(1)) { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,174 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The running gateway: event loops, listeners, the admin listener, and graceful drain.
+/// Run it as a swift-service-lifecycle `Service`: SIGTERM/SIGINT stop accepting, in-flight
+/// requests finish (up to `timeouts.drain`), then `run()` returns.
+public final class Gateway: Service, Sendable {
+    public let runtime: GatewayRuntime
+    private let logger: Logger
+    private let bound = Mutex<BoundState?>(nil)
+    private let readiness: Readiness
+
+    struct BoundState {
+        var group: MultiThreadedEventLoopGroup
+        var listeners: [Channel]
+        var admin: Channel?
+        var quiesce: ServerQuiescingHelper
+        var pools: [LoopResources]
+    }
+
+    public init(config: GatewayConfig, logger: Logger) throws {
+        self.runtime = try GatewayRuntime(config: config, logger: logger)
+        self.logger = logger
+        self.readiness = Readiness()
+    }
+
+    /// Addresses actually bound, listener name → port (useful when config asks for port 0).
+    public var boundPorts: [String: Int] {
+        bound.withLock { state in
+            var ports: [String: Int] = [:]
+            guard let state else { return ports }
+            for (listener, channel) in zip(runtime.config.listeners, state.listeners) { ports[listener.name] = channel.localAddress?.port }
+            if let admin = state.admin { ports["admin"] = admin.localAddress?.port }
+            return ports
+        }
+    }
+
+    /// Binds every listener. Separate from `run()` so tests and the CLI can report bind errors at once.
+    public func start() async throws {
+        let config = runtime.config
+        let workers = config.workers ?? CPUAffinity.usableCPUCount()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
+        let quiesce = ServerQuiescingHelper(group: group)
+        var resourcesByLoop: [ObjectIdentifier: LoopResources] = [:]
+        var allResources: [LoopResources] = []
+        for loop in group.makeIterator() {
+            let resources = try await loop.submit {
+                let pool = UpstreamPool(eventLoop: loop, groups: self.runtime.upstreamGroups, connectTimeout: config.timeouts.upstreamConnect, readIdleTimeout: config.timeouts.upstreamIdle)
+                pool.startSweeping()
+                return UnsafeTransfer(LoopResources(pool: pool))
+            }.get().value
+            resourcesByLoop[ObjectIdentifier(loop)] = resources
+            allResources.append(resources)
+        }
+        let loopResources = UnsafeTransfer(resourcesByLoop)
+
+        var listeners: [Channel] = []
+        do {
+            for listener in config.listeners {
+                let context = ProxyConnectionHandler.Listener(name: listener.name, scheme: "http", serverNames: listener.serverNames)
+                let channel = try await makeBootstrap(group: group, quiesce: quiesce, listener: context, resources: loopResources)
+                    .bind(host: listener.address.host, port: listener.address.port).get()
+                listeners.append(channel)
+                logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+            var admin: Channel?
+            if let adminConfig = config.admin {
+                admin = try await AdminServer.bind(group: group, address: adminConfig.address, gateway: self)
+                logger.info("admin listening", metadata: ["address": "\(admin!.localAddress.map { "\($0)" } ?? "?")"])
+            }
+            bound.withLock { $0 = BoundState(group: group, listeners: listeners, admin: admin, quiesce: quiesce, pools: allResources) }
+            readiness.markListening()
+        } catch {
+            for channel in listeners { try? await channel.close() }
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private func makeBootstrap(group: MultiThreadedEventLoopGroup, quiesce: ServerQuiescingHelper, listener: ProxyConnectionHandler.Listener, resources: UnsafeTransfer<[ObjectIdentifier: LoopResources]>) -> ServerBootstrap {
+        let runtime = self.runtime
+        let limits = runtime.config.limits
+        let timeouts = runtime.config.timeouts
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
+        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                guard runtime.admitConnection() else {
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in runtime.releaseConnection() }
+                return channel.eventLoop.makeCompletedFuture {
+                    let loopResources = resources.value[ObjectIdentifier(channel.eventLoop)]!
+                    let activity = InboundActivity()
+                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
+                    encoderConfiguration.automaticallySetFramingHeaders = false
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(timeouts.clientIdle)), name: GatewayChannelNames.idle)
+                    try sync.addHandler(activity, name: GatewayChannelNames.activity)
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)), name: GatewayChannelNames.decoder)
+                    try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration), name: GatewayChannelNames.encoder)
+                    try sync.addHandler(HTTPServerPipelineHandler(), name: GatewayChannelNames.pipelining)
+                    try sync.addHandler(ProxyConnectionHandler(runtime: runtime, resources: loopResources, listener: listener, activity: activity), name: GatewayChannelNames.proxy)
+                }
+            }
+    }
+
+    public func run() async throws {
+        if bound.withLock({ $0 == nil }) { try await start() }
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        await withGracefulShutdownHandler {
+            for await _ in stream { break }
+        } onGracefulShutdown: {
+            continuation.yield()
+            continuation.finish()
+        }
+        try await shutdown()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to `timeouts.drain`), then stops the loops.
+    public func shutdown() async throws {
+        guard let state = bound.withLock({ state -> BoundState? in
+            let current = state
+            state = nil
+            return current
+        }) else { return }
+        readiness.markDraining()
+        logger.info("draining", metadata: ["timeout": "\(Units.formatDuration(runtime.config.timeouts.drain))", "connections": "\(runtime.currentConnections)"])
+        let drained = state.group.next().makePromise(of: Void.self)
+        state.quiesce.initiateShutdown(promise: drained)
+        let timeout = state.group.next().scheduleTask(in: .nanoseconds(runtime.config.timeouts.drain)) {
+            drained.succeed(())
+        }
+        try? await drained.futureResult.get()
+        timeout.cancel()
+        try? await state.admin?.close()
+        for resources in state.pools {
+            try? await resources.pool.eventLoop.submit { UnsafeTransfer(resources).value.pool.shutdown() }.get()
+        }
+        try await state.group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    var readinessReport: ReadinessReport {
+        var reasons: [String] = []
+        if !readiness.isListening { reasons.append(readiness.isDraining ? "draining for shutdown" : "listeners not bound") }
+        for group in runtime.upstreamGroups where group.healthyEndpointCount == 0 {
+            reasons.append("upstream '\(group.name)' has no healthy endpoint")
+        }
+        return ReadinessReport(ready: reasons.isEmpty, reasons: reasons)
+    }
+}
+
+/// Moves a value that is confined to one event loop across an API that demands `Sendable`.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Logging
+import Portcullis
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Start the gateway.",
+        discussion: """
+            Loads and validates the config, binds every listener and the admin listener, and serves \
+            until SIGTERM or SIGINT. On either signal it stops accepting connections, lets in-flight \
+            requests finish for up to timeouts.drain, and exits 0. Logs go to standard error.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "portcullis")
+        let config = try options.load()
+        let gateway = try Gateway(config: config, logger: logger)
+        do {
+            try await gateway.start()
+        } catch {
+            logger.critical("could not start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: gateway)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await services.run()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,10 @@
+import ArgumentParser
+import Portcullis
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the Portcullis version.")
+
+    func run() {
+        print("portcullis \(PortcullisVersion.string)")
+    }
+}
