@@ -43,6 +43,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var state = State.awaitingHead
     private var pendingRead = false
     private var headerTimer: Scheduled<Void>?
+    /// Parts of pipelined requests that arrived while an earlier one was in progress; reads are
+    /// held while any wait, so this stays small.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
 
     // The exchange in progress (one at a time: HTTPServerPipelineHandler queues pipelined requests).
     private var requestContext: RequestContext?
@@ -58,6 +61,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var upstream: UpstreamConnection?
     private var attempts = 0
     private var mayRetry = false
+    /// A chunked request waits for its first chunk to parse before anything goes upstream,
+    /// so a malformed chunk size is refused with nothing forwarded.
+    private var connectDeferred = false
     private var tunnelRequested = false
     private var tunnelAccepted = false
     private var responseHeadSent = false
@@ -102,7 +108,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .headerOverflow:
                 problem = ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(runtime.config.limits.maxHeaderBytes) bytes or \(runtime.config.limits.maxHeaderCount) fields")
             default:
-                problem = .badRequest("the request is not valid HTTP/1.1 (\(parserError)); it was not forwarded")
+                problem = .badRequest("\(ParserErrorDescription.describe(parserError)); the request was not forwarded")
             }
             if state != .answered { respondAndClose(problem, requestId: requestContext?.requestId ?? resources.requestIds.make()) }
             return
@@ -110,7 +116,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if let parserError = error as? HTTPParserError, state == .awaitingUpstream || state == .forwarding, !responseHeadSent {
             // A bad chunk in the body: the upstream must not see the rest.
             abortUpstream()
-            respondAndClose(.badRequest("the request body is not valid HTTP/1.1 framing (\(parserError))"), requestId: requestContext?.requestId ?? "-")
+            respondAndClose(.badRequest("the request body is not valid HTTP/1.1 framing: \(ParserErrorDescription.describe(parserError))"), requestId: requestContext?.requestId ?? "-")
             return
         }
         context.close(promise: nil)
@@ -121,13 +127,27 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.close(promise: nil)
             return
         }
+        if event is ChannelShouldQuiesceEvent {
+            // Graceful shutdown: an idle connection closes now, a busy one after its response.
+            if state == .awaitingHead, pipelined.isEmpty { context.close(promise: nil) } else { closeAfterResponse = true }
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
     // MARK: inbound: the client's request
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !pipelined.isEmpty || (requestComplete && state != .awaitingHead) {
+            if state != .answered, state != .closed { pipelined.append(part) }
+            return
+        }
+        dispatch(part)
+    }
+
+    private func dispatch(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head):
             receivedHead(head)
         case .body(let buffer):
@@ -210,7 +230,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.upstreamHead = forwarded
         mayRetry = accepted.framing == .none && head.method.isIdempotent
         state = .awaitingUpstream
-        connectUpstream(excluding: nil)
+        connectDeferred = accepted.framing == .chunked && !head.headers.contains(name: "expect")
+        if !connectDeferred { connectUpstream(excluding: nil) }
     }
 
     private func receivedBody(_ buffer: ByteBuffer) {
@@ -230,6 +251,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 upstream.write(.body(.byteBuffer(buffer)))
             } else {
                 bufferedParts.append(.body(.byteBuffer(buffer)))
+                connectIfDeferred()
             }
         default:
             return
@@ -241,6 +263,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .awaitingUpstream:
             requestComplete = true
             bufferedParts.append(.end(nil))
+            connectIfDeferred()
         case .forwarding:
             requestComplete = true
             if let upstream {
@@ -248,9 +271,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 upstream.flush()
                 requestSent = true
                 armResponseTimer()
-            } else {
-                // The response already finished (the upstream answered early); the next request may come.
-                finishExchange()
             }
         default:
             return
@@ -258,6 +278,12 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     // MARK: upstream selection
+
+    private func connectIfDeferred() {
+        guard connectDeferred else { return }
+        connectDeferred = false
+        connectUpstream(excluding: nil)
+    }
 
     private func connectUpstream(excluding: Int?) {
         guard let route = requestContext?.route else { return }
@@ -318,8 +344,12 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: outbound: backpressure toward the client
 
     func read(context: ChannelHandlerContext) {
+        if !pipelined.isEmpty {
+            pendingRead = true
+            return
+        }
         switch state {
-        case .awaitingUpstream:
+        case .awaitingUpstream where !connectDeferred:
             pendingRead = true
         case .forwarding:
             if let upstream, !upstream.isWritable { pendingRead = true } else { context.read() }
@@ -343,8 +373,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         state = .answered
-        writeProblem(problem, requestId: requestId, close: false)
-        finishExchange()
+        finishExchange {
+            self.writeProblem(problem, requestId: requestId, close: false)
+        }
     }
 
     private func respondAndClose(_ problem: ProblemResponse, requestId: String) {
@@ -375,6 +406,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         bodyBytes = 0
         attempts = 0
         mayRetry = false
+        connectDeferred = false
         tunnelRequested = false
         tunnelAccepted = false
         responseHeadSent = false
@@ -383,19 +415,33 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         closeAfterResponse = false
     }
 
-    /// The response is written; the connection waits for the next request, or closes.
-    private func finishExchange() {
+    /// Writes the last part of a response; then the connection waits for the next request, or closes.
+    /// The state changes before the write: writing the end lets HTTPServerPipelineHandler deliver a
+    /// pipelined request at once, re-entering this handler.
+    private func finishExchange(writingEnd writeEnd: () -> Void) {
         cancelTimers()
         if closeAfterResponse || !requestComplete {
-            context.close(promise: nil)
             state = .closed
+            writeEnd()
+            context.close(promise: nil)
             return
         }
         state = .awaitingHead
         armHeaderTimer()
-        if pendingRead {
+        writeEnd()
+        drainPipelined()
+        if pendingRead, pipelined.isEmpty, state == .awaitingHead {
             pendingRead = false
             context.read()
+        }
+    }
+
+    /// Hands buffered pipelined parts to the request path, stopping at a head while a request is in progress.
+    private func drainPipelined() {
+        while let next = pipelined.first {
+            if case .head = next, state != .awaitingHead { return }
+            pipelined.removeFirst()
+            dispatch(next)
         }
     }
 
@@ -482,8 +528,9 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             upstream = nil
             let reusable = requestSent && upstreamKeepAlive && !tunnelRequested
             resources.pool.release(connection, reusable: reusable)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            finishExchange()
+            finishExchange {
+                self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            }
         }
     }
 
@@ -590,7 +637,6 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
         do {
             let clientPipeline = context.pipeline.syncOperations
             let upstreamPipeline = connection.channel.pipeline.syncOperations
-            _ = clientPipeline.removeHandler(name: GatewayChannelNames.pipelining)
             _ = clientPipeline.removeHandler(name: GatewayChannelNames.encoder)
             _ = clientPipeline.removeHandler(name: GatewayChannelNames.idle)
             try clientPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle), position: .after(try clientPipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)))

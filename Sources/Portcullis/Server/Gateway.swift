@@ -115,7 +115,6 @@ public final class Gateway: Service, Sendable {
                     try sync.addHandler(activity, name: GatewayChannelNames.activity)
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)), name: GatewayChannelNames.decoder)
                     try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration), name: GatewayChannelNames.encoder)
-                    try sync.addHandler(HTTPServerPipelineHandler(), name: GatewayChannelNames.pipelining)
                     try sync.addHandler(ProxyConnectionHandler(runtime: runtime, resources: loopResources, listener: listener, activity: activity), name: GatewayChannelNames.proxy)
                 }
             }

@@ -4,6 +4,5 @@ enum GatewayChannelNames {
     static let activity = "inbound-activity"
     static let decoder = "http-decoder"
     static let encoder = "http-encoder"
-    static let pipelining = "http-pipelining"
     static let proxy = "proxy"
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// SIGTERM drains in-flight requests; bad configs are refused with every problem listed.
+@Suite(.timeLimit(.minutes(1)))
+struct LifecycleTests {
+    @Test func sigtermDrainsAnInFlightRequestThenExitsZero() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { drain: 10s }"))
+        defer { gateway.stop() }
+
+        async let slow = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1500")
+        try await Task.sleep(for: .milliseconds(400))
+        kill(gateway.pid, SIGTERM)
+        try await Task.sleep(for: .milliseconds(200))
+        // New connections are refused while the in-flight request finishes.
+        await #expect(throws: (any Error).self) { _ = try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/late") }
+        let response = try await slow
+        #expect(response.status == 200)
+        #expect(response.json["waited_ms"] as? Int == 1500)
+        let status = gateway.terminate(timeout: 10)
+        #expect(status == 0)
+        #expect(gateway.log.contains("draining"))
+        try await demo.stop()
+    }
+
+    @Test func validateListsEveryMistakeWithItsPosition() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("bad.yaml")
+        try """
+            listeners:
+              - name: http
+                adress: 127.0.0.1:8080
+            upstreams:
+              demo:
+                endpoints: [127.0.0.1:3000]
+                balance: fastest
+            routes:
+              - name: app
+                upstream: dmeo
+            """.write(to: file, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.gatewayBinary)
+        process.arguments = ["validate", "--config", file.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+
+        #expect(process.terminationStatus == 2)
+        #expect(output.contains("\(file.path):3:5: unknown key 'adress' in listeners[0]; did you mean 'address'?"))
+        #expect(output.contains("\(file.path):7:14: upstreams.demo.balance must be one of round_robin, least_outstanding; found 'fastest'"))
+        #expect(output.contains("\(file.path):10:15: route 'app' names upstream 'dmeo', which is not defined; did you mean 'demo'?"))
+    }
+
+    @Test func missingEnvironmentVariableIsNamedAtStart() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("env.yaml")
+        try """
+            listeners:
+              - { name: http, address: "127.0.0.1:${PORTCULLIS_TEST_UNSET_PORT}" }
+            upstreams:
+              demo: { endpoints: [127.0.0.1:3000] }
+            routes:
+              - { name: app, upstream: demo }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.gatewayBinary)
+        process.arguments = ["run", "--config", file.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(output.contains("names the environment variable 'PORTCULLIS_TEST_UNSET_PORT', which is not set"))
+    }
+
+    @Test func adminHealthAndReadiness() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]))
+        defer { gateway.stop() }
+        let health = try await TestHTTPClient.get(port: gateway.adminPort, path: "/healthz")
+        #expect(health.status == 200)
+        let ready = try await TestHTTPClient.get(port: gateway.adminPort, path: "/readyz")
+        #expect(ready.status == 200)
+        #expect(ready.json["status"] as? String == "ready")
+        try await demo.stop()
+    }
+}

@@ -1,0 +1,13 @@
+import NIOCore
+import NIOPosix
+
+/// A loopback port nobody listens on right now (bound to port 0 and released).
+enum FreePort {
+    static func next() throws -> Int {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        return port
+    }
+}

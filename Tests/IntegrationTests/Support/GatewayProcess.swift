@@ -1,0 +1,99 @@
+import Foundation
+
+/// The real `portcullis run` in a child process, on free loopback ports, stopped by its pid.
+final class GatewayProcess: @unchecked Sendable {
+    let process = Process()
+    let httpPort: Int
+    let adminPort: Int
+    let directory: URL
+    let logURL: URL
+    private var stopped = false
+
+    /// - Parameter configBody: the config without `listeners` and `admin` (they are added here with free ports).
+    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"]) throws {
+        httpPort = try FreePort.next()
+        adminPort = try FreePort.next()
+        directory = try TestPaths.temporaryDirectory()
+        logURL = directory.appendingPathComponent("gateway.log")
+        let names = serverNames.map { "\"\($0)\"" }.joined(separator: ", ")
+        let config = """
+            listeners:
+              - name: http
+                address: 127.0.0.1:\(httpPort)
+                server_names: [\(names)]
+            admin:
+              address: 127.0.0.1:\(adminPort)
+            \(configBody)
+            """
+        let configURL = directory.appendingPathComponent("portcullis.yaml")
+        try config.write(to: configURL, atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        process.executableURL = URL(fileURLWithPath: TestPaths.gatewayBinary)
+        process.arguments = ["run", "--config", configURL.path]
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    /// Starts a gateway and waits until its admin listener answers /healthz.
+    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"]) async throws -> GatewayProcess {
+        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if !gateway.process.isRunning {
+                throw TestFailure("gateway exited at start: \(gateway.log)")
+            }
+            if let response = try? await TestHTTPClient.get(port: gateway.adminPort, path: "/healthz"), response.status == 200 {
+                return gateway
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        gateway.stop()
+        throw TestFailure("gateway did not become healthy: \(gateway.log)")
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Resident memory now and at its peak, in KiB, from /proc.
+    func memoryKiB() -> (resident: Int, peak: Int) {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> Int {
+            for line in status.split(separator: "\n") where line.hasPrefix(name) {
+                return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+            }
+            return 0
+        }
+        return (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Sends SIGTERM and waits for exit; returns the exit status.
+    @discardableResult
+    func terminate(timeout: TimeInterval = 30) -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() }
+        stopped = true
+        return process.terminationStatus
+    }
+
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,55 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// An upstream that records every byte it receives and answers each request head with `200 ok`:
+/// the witness that a refused request never reached the application.
+final class RecordingUpstream: Sendable {
+    let channel: Channel
+    private let received: NIOLockedValueBox<[UInt8]>
+
+    var port: Int { channel.localAddress!.port! }
+    var receivedBytes: [UInt8] { received.withLockedValue { $0 } }
+    var receivedText: String { String(decoding: receivedBytes, as: UTF8.self) }
+
+    private init(channel: Channel, received: NIOLockedValueBox<[UInt8]>) {
+        self.channel = channel
+        self.received = received
+    }
+
+    static func start() async throws -> RecordingUpstream {
+        let received = NIOLockedValueBox<[UInt8]>([])
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(received: received))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return RecordingUpstream(channel: channel, received: received)
+    }
+
+    func stop() async {
+        try? await channel.close()
+    }
+}
+
+private final class RecordingHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let received: NIOLockedValueBox<[UInt8]>
+    var pending: [UInt8] = []
+
+    init(received: NIOLockedValueBox<[UInt8]>) { self.received = received }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Array(unwrapInboundIn(data).readableBytesView)
+        received.withLockedValue { $0.append(contentsOf: bytes) }
+        pending.append(contentsOf: bytes)
+        // Answer once per complete head; bodies in these tests are empty or ignored.
+        while let end = pending.firstRange(of: Array("\r\n\r\n".utf8)) {
+            pending.removeSubrange(..<end.upperBound)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")), promise: nil)
+        }
+    }
+}
