@@ -26,7 +26,7 @@ public enum ConfigLoader {
         } catch let error as DiagnosticsError {
             throw error
         } catch {
-            throw DiagnosticsError([YAMLSyntax.diagnostic(for: error, file: file)])
+            throw DiagnosticsError([YAMLSyntax.diagnostic(for: error, file: file, yaml: yaml)])
         }
         let reader = ConfigReader(root: YAMLValue(node: root, file: file, collector: collector, path: ""))
         let config = reader.read()
@@ -48,9 +48,11 @@ private struct ConfigReader {
         ) else { return nil }
 
         var workers: Int?
-        if let value = top["workers"], let text = value.string() {
-            if text != "auto" {
-                workers = value.int(in: 1...1024)
+        if let value = top["workers"], let text = value.string(), text != "auto" {
+            if let count = Int(text), (1...1024).contains(count) {
+                workers = count
+            } else {
+                value.report("workers must be 'auto' or a whole number from 1 to 1024; found '\(text)'")
             }
         }
         let listeners = top["listeners"].flatMap(readListeners) ?? []
@@ -59,7 +61,9 @@ private struct ConfigReader {
         let limits = top["limits"].map(readLimits) ?? LimitsConfig()
         let timeouts = top["timeouts"].map(readTimeouts) ?? TimeoutsConfig()
         let upstreams = top["upstreams"].flatMap(readUpstreams) ?? []
-        let routes = top["routes"].flatMap { readRoutes($0, upstreams: upstreams) } ?? []
+        // Routes may name any group written in the file, even one with mistakes of its own (reported already).
+        let upstreamNames = top["upstreams"]?.namedEntriesQuietly() ?? []
+        let routes = top["routes"].flatMap { readRoutes($0, upstreamNames: upstreamNames) } ?? []
 
         return GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
@@ -169,10 +173,9 @@ private struct ConfigReader {
         }
     }
 
-    private func readRoutes(_ value: YAMLValue, upstreams: [UpstreamGroupConfig]) -> [RouteConfig]? {
+    private func readRoutes(_ value: YAMLValue, upstreamNames: [String]) -> [RouteConfig]? {
         guard let items = value.sequence() else { return nil }
         if items.isEmpty { value.report("routes must define at least one route") }
-        let upstreamNames = upstreams.map(\.name)
         var seen: Set<String> = []
         return items.compactMap { item in
             guard let fields = item.mapping(allowed: ["name", "hosts", "path_prefix", "upstream", "max_body_bytes", "websocket"], required: ["name", "upstream"]),

@@ -23,11 +23,17 @@ public final class DiagnosticCollector {
     public static func readTextFile(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
+        // fopen succeeds on a directory; a secret that is a directory must not read as empty.
+        var info = stat()
+        guard fstat(fileno(file), &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = fread(&chunk, 1, chunk.count, file)
-            if count <= 0 { break }
+            if count <= 0 {
+                if ferror(file) != 0 { return nil }
+                break
+            }
             bytes.append(contentsOf: chunk[0..<count])
         }
         var text = String(decoding: bytes, as: UTF8.self)

@@ -34,10 +34,10 @@ public enum Units {
     /// `512`, `512B`, `16KiB`, `64MiB`, `1GiB`, `10MB` → bytes.
     public static func parseByteSize(_ text: String) -> Int? {
         let trimmed = text.trimmingWhitespace()
-        if let plain = Int(trimmed), plain >= 0 { return plain }
+        if !trimmed.isEmpty, trimmed.allSatisfy(\.isNumber), let plain = Int(trimmed) { return plain }
         for (suffix, scale) in sizeUnits where trimmed.hasSuffix(suffix) {
             let number = trimmed.dropLast(suffix.count).trimmingWhitespace()
-            guard let value = Int(number), value >= 0 else { continue }
+            guard number.allSatisfy(\.isNumber), let value = Int(number) else { continue }
             let (product, overflow) = value.multipliedReportingOverflow(by: scale)
             return overflow ? nil : product
         }

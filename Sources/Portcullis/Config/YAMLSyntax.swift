@@ -2,15 +2,36 @@ import Yams
 
 /// Turns a Yams syntax error into a positioned diagnostic.
 enum YAMLSyntax {
-    static func diagnostic(for error: Error, file: String) -> Diagnostic {
+    static func diagnostic(for error: Error, file: String, yaml: String) -> Diagnostic {
         if let yamlError = error as? YamlError {
             switch yamlError {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
                 return Diagnostic(location: SourceLocation(file: file, line: mark.line, column: mark.column), message: "YAML syntax error: \(problem)")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                let key = duplicates.sorted().first ?? ""
+                let location = secondOccurrence(of: key, in: yaml, from: context.mark.line)
+                    ?? SourceLocation(file: file, line: context.mark.line, column: context.mark.column)
+                return Diagnostic(location: SourceLocation(file: file, line: location.line, column: location.column), message: "duplicate key '\(key)'; each key may appear once in a mapping")
             default:
                 break
             }
         }
         return Diagnostic(location: SourceLocation(file: file, line: 1, column: 1), message: "YAML syntax error: \(error)")
+    }
+
+    /// Yams reports duplicates at the mapping; the operator wants the line of the repeated key.
+    private static func secondOccurrence(of key: String, in yaml: String, from startLine: Int) -> SourceLocation? {
+        var occurrences: [(Int, Int)] = []
+        for (index, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= startLine {
+            var column = 1
+            var rest = Substring(line)
+            while let first = rest.first, first == " " || first == "-" { rest.removeFirst(); column += 1 }
+            for quoted in [key + ":", "\"" + key + "\":", "'" + key + "':"] where rest.hasPrefix(quoted) {
+                occurrences.append((index + 1, column))
+            }
+            if occurrences.count >= 2 { break }
+        }
+        guard occurrences.count >= 2 else { return nil }
+        return SourceLocation(file: "", line: occurrences[1].0, column: occurrences[1].1)
     }
 }

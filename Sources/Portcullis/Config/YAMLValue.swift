@@ -26,6 +26,9 @@ public struct YAMLValue {
         collector.report(location, message)
     }
 
+    /// How messages name this value: its dotted path, or "the top level" for the document itself.
+    private var subject: String { path.isEmpty ? "the top level" : path }
+
     private func describeKind() -> String {
         switch node {
         case .scalar(let scalar): return scalar.string.isEmpty ? "an empty value" : "'\(scalar.string)'"
@@ -39,7 +42,7 @@ public struct YAMLValue {
     /// "did you mean" suggestion, and `required` keys that are missing are reported at the mapping.
     public func mapping(allowed: [String], required: [String] = []) -> [String: YAMLValue]? {
         guard case .mapping(let mapping) = node else {
-            report("\(path) must be a mapping with keys \(allowed.joined(separator: ", ")); found \(describeKind())")
+            report("\(subject) must be a mapping with keys \(allowed.joined(separator: ", ")); found \(describeKind())")
             return nil
         }
         var result: [String: YAMLValue] = [:]
@@ -72,7 +75,7 @@ public struct YAMLValue {
     /// Reads a mapping with free-form keys (names chosen by the operator), in file order.
     public func namedEntries() -> [(name: String, value: YAMLValue)]? {
         guard case .mapping(let mapping) = node else {
-            report("\(path) must be a mapping of names to entries; found \(describeKind())")
+            report("\(subject) must be a mapping of names to entries; found \(describeKind())")
             return nil
         }
         return mapping.map { pair in
@@ -81,9 +84,15 @@ public struct YAMLValue {
         }
     }
 
+    /// The names of a free-form mapping without reporting anything (for cross-references).
+    public func namedEntriesQuietly() -> [String] {
+        guard case .mapping(let mapping) = node else { return [] }
+        return mapping.map { $0.key.scalar?.string ?? "" }
+    }
+
     public func sequence() -> [YAMLValue]? {
         guard case .sequence(let sequence) = node else {
-            report("\(path) must be a list; found \(describeKind())")
+            report("\(subject) must be a list; found \(describeKind())")
             return nil
         }
         return sequence.enumerated().map { index, element in
@@ -112,8 +121,17 @@ public struct YAMLValue {
         return ok ? result : nil
     }
 
+    /// A scalar's text for a typed value; a list or mapping is reported as not being `expected`.
+    private func scalarText(expected: String) -> String? {
+        guard case .scalar = node else {
+            report("\(subject) must be \(expected); found \(describeKind())")
+            return nil
+        }
+        return string()
+    }
+
     public func bool() -> Bool? {
-        guard let text = string() else { return nil }
+        guard let text = scalarText(expected: "true or false") else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -124,7 +142,7 @@ public struct YAMLValue {
     }
 
     public func int(in range: ClosedRange<Int>) -> Int? {
-        guard let text = string() else { return nil }
+        guard let text = scalarText(expected: "a whole number from \(range.lowerBound) to \(range.upperBound)") else { return nil }
         guard let value = Int(text), range.contains(value) else {
             report("\(path) must be a whole number from \(range.lowerBound) to \(range.upperBound); found '\(text)'")
             return nil
@@ -134,7 +152,7 @@ public struct YAMLValue {
 
     /// A duration such as `250ms`, `2s`, `5m`, `1h`, `1d`, returned in nanoseconds.
     public func durationNanoseconds(atLeast minimum: Int64 = 1_000_000) -> Int64? {
-        guard let text = string() else { return nil }
+        guard let text = scalarText(expected: "a duration like 250ms, 10s, 5m or 1h") else { return nil }
         guard let nanos = Units.parseDuration(text), nanos >= minimum else {
             report("\(path) must be a duration like 250ms, 10s, 5m or 1h (at least \(Units.formatDuration(minimum))); found '\(text)'")
             return nil
@@ -144,7 +162,7 @@ public struct YAMLValue {
 
     /// A size such as `512`, `16KiB`, `64MiB`, `1GB`, returned in bytes.
     public func byteSize(atLeast minimum: Int = 1) -> Int? {
-        guard let text = string() else { return nil }
+        guard let text = scalarText(expected: "a size like 512, 16KiB, 64MiB or 1GiB") else { return nil }
         guard let bytes = Units.parseByteSize(text), bytes >= minimum else {
             report("\(path) must be a size like 512, 16KiB, 64MiB or 1GiB (at least \(minimum) bytes); found '\(text)'")
             return nil

@@ -28,9 +28,13 @@ public final class EndpointHealth: Sendable {
 
     public var isEjected: Bool { !isAvailable(now: NIODeadline.now().uptimeNanoseconds) }
 
+    /// An answer proves the endpoint alive: failures, probation and any running ejection end.
     func recordSuccess() {
         if consecutiveFailures.load(ordering: .relaxed) != 0 { consecutiveFailures.store(0, ordering: .relaxed) }
-        if ejectionCount.load(ordering: .relaxed) != 0 { ejectionCount.store(0, ordering: .relaxed) }
+        if ejectionCount.load(ordering: .relaxed) != 0 {
+            ejectionCount.store(0, ordering: .relaxed)
+            ejectedUntil.store(0, ordering: .relaxed)
+        }
     }
 
     /// Returns true when this failure ejected the endpoint.

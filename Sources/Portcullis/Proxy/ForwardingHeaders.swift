@@ -1,43 +1,52 @@
 import NIOHTTP1
 
-/// Rewrites a request's headers for the upstream: hop-by-hop headers out, `X-Forwarded-*`,
-/// `X-Real-IP` and `X-Request-Id` set by the gateway. Copies supplied by the client are kept only
-/// when the peer is a trusted proxy.
+/// Builds the header block sent upstream in one pass over the client's: hop-by-hop headers out
+/// (including those `Connection` names), `X-Forwarded-*`, `X-Real-IP` and `X-Request-Id` set by the
+/// gateway. Copies supplied by the client are kept only when the peer is a trusted proxy;
+/// `X-Geo-*` is the gateway's own family and never comes from a client.
 enum ForwardingHeaders {
-    /// Headers only the gateway may set: an untrusted client's copies never reach the application.
-    static let gatewayOwned = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "forwarded", "x-request-id"]
-
+    /// Rewrites a header block in place (scans it first); the request path uses `build` with its own scan.
     static func rewrite(_ headers: inout HTTPHeaders, accepted: RequestHygiene.Accepted, context: RequestContext, scheme: String) {
-        HopByHopHeaders.remove(from: &headers)
-        removeGeoHeaders(&headers)
-        let peer = context.peerAddress.description
-        if context.peerIsTrusted {
-            let chain = headers[canonicalForm: "x-forwarded-for"]
-            headers.remove(name: "x-forwarded-for")
-            headers.add(name: "X-Forwarded-For", value: chain.isEmpty ? peer : chain.joined(separator: ", ") + ", " + peer)
-            if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "X-Forwarded-Proto", value: scheme) }
-            if !headers.contains(name: "x-forwarded-host") { headers.add(name: "X-Forwarded-Host", value: accepted.authority) }
-            headers.remove(name: "x-real-ip")
-        } else {
-            for name in gatewayOwned { headers.remove(name: name) }
-            headers.add(name: "X-Forwarded-For", value: peer)
-            headers.add(name: "X-Forwarded-Proto", value: scheme)
-            headers.add(name: "X-Forwarded-Host", value: accepted.authority)
-        }
-        headers.add(name: "X-Real-IP", value: context.clientAddress.description)
-        headers.replaceOrAdd(name: "X-Request-Id", value: context.requestId)
-        if headers.first(name: "host") != accepted.authority { headers.replaceOrAdd(name: "Host", value: accepted.authority) }
-        switch accepted.framing {
-        case .none: break
-        case .contentLength: break  // the client's single, validated Content-Length is kept as is
-        case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
-        }
+        let scan = RequestHeadScan(headers, peerIsTrusted: context.peerIsTrusted)
+        headers = build(from: headers, scan: scan, accepted: accepted, context: context, peerText: context.peerAddress.description, scheme: scheme)
     }
 
-    /// `X-Geo-*` is the gateway's own location header family; nobody else may set it.
-    private static func removeGeoHeaders(_ headers: inout HTTPHeaders) {
-        var geoNames: [String] = []
-        for (name, _) in headers where name.utf8.count > 6 && name.lowercased().hasPrefix("x-geo-") { geoNames.append(name) }
-        for name in geoNames { headers.remove(name: name) }
+    static func build(from original: HTTPHeaders, scan: RequestHeadScan, accepted: RequestHygiene.Accepted, context: RequestContext, peerText: String, scheme: String) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(original.count + 7)
+        let trusted = context.peerIsTrusted
+        var hostWritten = false
+        for (name, value) in original {
+            let kind = HeaderName.classify(name)
+            switch kind {
+            case .host:
+                // The authority may come from an absolute-form target (RFC 9112 §3.2.2).
+                headers.add(name: name, value: accepted.authority)
+                hostWritten = true
+                continue
+            case .xForwardedFor, .xRealIP, .xRequestId, .xGeo:
+                continue  // rebuilt below, or never believed
+            case .xForwardedProto, .xForwardedHost, .forwarded:
+                if !trusted { continue }
+            case .contentLength, .other, .expect:
+                break
+            default:
+                if kind.isHopByHop { continue }
+            }
+            if !scan.connection.nominated.isEmpty, kind == .other, scan.connection.nominates(name) { continue }
+            headers.add(name: name, value: value)
+        }
+        if !hostWritten { headers.add(name: "Host", value: accepted.authority) }
+        if trusted, !scan.forwardedFor.isEmpty {
+            headers.add(name: "X-Forwarded-For", value: scan.forwardedFor.joined(separator: ", ") + ", " + peerText)
+        } else {
+            headers.add(name: "X-Forwarded-For", value: peerText)
+        }
+        if !(trusted && scan.hasForwardedProto) { headers.add(name: "X-Forwarded-Proto", value: scheme) }
+        if !(trusted && scan.hasForwardedHost) { headers.add(name: "X-Forwarded-Host", value: accepted.authority) }
+        headers.add(name: "X-Real-IP", value: context.clientAddress == context.peerAddress ? peerText : context.clientAddress.description)
+        headers.add(name: "X-Request-Id", value: context.requestId)
+        if accepted.framing == .chunked { headers.add(name: "Transfer-Encoding", value: "chunked") }
+        return headers
     }
 }

@@ -13,7 +13,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         }
         var length = maxLength
         if parts.count == 2 {
-            guard let parsed = Int(parts[1]), (0...maxLength).contains(parsed) else { return nil }
+            guard parts[1].allSatisfy(\.isNumber), let parsed = Int(parts[1]), (0...maxLength).contains(parsed) else { return nil }
             length = parsed
         }
         self.prefixLength = length

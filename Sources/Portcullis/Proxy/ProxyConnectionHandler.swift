@@ -42,7 +42,18 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var peerIsTrusted = false
     private var state = State.awaitingHead
     private var pendingRead = false
-    private var headerTimer: Scheduled<Void>?
+    /// This connection's slot in its loop's `ConnectionSweeper`.
+    var sweepSlot = -1
+    /// The peer address as text, computed once per connection for X-Forwarded-For.
+    private var peerText = ""
+    // Timestamps from the loop's coarse clock; the sweeper compares them with the timeouts.
+    private var waitingSince = NIODeadline.uptimeNanoseconds(0)
+    private var headSeenAt: NIODeadline?
+    private var requestSentAt = NIODeadline.uptimeNanoseconds(0)
+    private var lastClientProgressAt = NIODeadline.uptimeNanoseconds(0)
+    private var lastUpstreamProgressAt = NIODeadline.uptimeNanoseconds(0)
+    private var clientProgressed = false
+    private var upstreamProgressed = false
     /// Parts of pipelined requests that arrived while an earlier one was in progress; reads are
     /// held while any wait, so this stays small.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
@@ -70,7 +81,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var responseBytesSeen = false
     private var upstreamKeepAlive = true
     private var closeAfterResponse = false
-    private var responseTimer: Scheduled<Void>?
 
     init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, activity: InboundActivity) {
         self.runtime = runtime
@@ -87,12 +97,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             peer = parsed
         }
         peerIsTrusted = runtime.addressResolver.isTrusted(peer)
-        armHeaderTimer()
+        peerText = peer.description
+        resources.sweeper.register(self)
+        beginWaitingForHead()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
-        cancelTimers()
+        resources.sweeper.unregister(self)
         if let upstream {
             // The response was not read to its end: this connection must never carry another request.
             self.upstream = nil
@@ -123,10 +135,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, state == .awaitingHead {
-            context.close(promise: nil)
-            return
-        }
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown: an idle connection closes now, a busy one after its response.
             if state == .awaitingHead, pipelined.isEmpty { context.close(promise: nil) } else { closeAfterResponse = true }
@@ -164,21 +172,26 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func receivedHead(_ head: HTTPRequestHead) {
         guard state == .awaitingHead else { return }
-        headerTimer?.cancel()
-        headerTimer = nil
         resetExchange()
+        lastClientProgressAt = resources.sweeper.now
         clientVersion = head.version
-        clientKeepAlive = head.isKeepAlive
+        let scan = RequestHeadScan(head.headers, peerIsTrusted: peerIsTrusted)
+        clientKeepAlive = scan.isKeepAlive(version: head.version)
         isHeadRequest = head.method == .HEAD
 
-        var requestId = resources.requestIds.make()
-        if peerIsTrusted, let supplied = head.headers.first(name: "x-request-id"), RequestIdGenerator.isAcceptable(supplied) {
+        var requestId: String
+        if peerIsTrusted, let supplied = scan.requestId, RequestIdGenerator.isAcceptable(supplied) {
             requestId = supplied
+        } else {
+            requestId = resources.requestIds.make()
         }
 
-        let accepted: RequestHygiene.Accepted
-        switch runtime.hygiene.check(head, serverNames: listener.serverNames) {
-        case .success(let value): accepted = value
+        var accepted: RequestHygiene.Accepted
+        switch runtime.hygiene.check(head, scan: scan, serverNames: listener.serverNames) {
+        case .success(let value):
+            accepted = value
+            // HTTP/1.0 may omit Host; the upstream speaks HTTP/1.1 and needs one.
+            if accepted.authority.isEmpty { accepted.authority = listener.serverNames.first ?? "localhost" }
         case .failure(let problem):
             respondAndClose(problem, requestId: requestId)
             return
@@ -193,18 +206,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
 
-        let clientAddress = runtime.addressResolver.resolve(peer: peer, forwardedFor: peerIsTrusted ? head.headers[canonicalForm: "x-forwarded-for"] : [])
+        let clientAddress = runtime.addressResolver.resolve(peer: peer, forwardedFor: scan.forwardedFor)
         var requestContext = RequestContext(
             requestId: requestId, clientAddress: clientAddress, peerAddress: peer, peerIsTrusted: peerIsTrusted,
             route: route, host: accepted.host, target: accepted.target, startTime: .now()
         )
 
-        var forwarded = head
-        forwarded.version = .http1_1
-        forwarded.uri = accepted.target
-        ForwardingHeaders.rewrite(&forwarded.headers, accepted: accepted, context: requestContext, scheme: listener.scheme)
+        let headers = ForwardingHeaders.build(from: head.headers, scan: scan, accepted: accepted, context: requestContext, peerText: peerText, scheme: listener.scheme)
+        var forwarded = HTTPRequestHead(version: .http1_1, method: head.method, uri: accepted.target, headers: headers)
         tunnelRequested = accepted.wantsUpgrade && route.allowUpgrade && head.method == .GET && head.version.minor == 1
-        if tunnelRequested, let protocols = head.headers.first(name: "upgrade") {
+        if tunnelRequested, let protocols = scan.upgrade {
             forwarded.headers.add(name: "Connection", value: "upgrade")
             forwarded.headers.add(name: "Upgrade", value: protocols)
         } else if accepted.wantsUpgrade {
@@ -230,13 +241,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.upstreamHead = forwarded
         mayRetry = accepted.framing == .none && head.method.isIdempotent
         state = .awaitingUpstream
-        connectDeferred = accepted.framing == .chunked && !head.headers.contains(name: "expect")
+        connectDeferred = accepted.framing == .chunked && !scan.hasExpect
         if !connectDeferred { connectUpstream(excluding: nil) }
     }
 
     private func receivedBody(_ buffer: ByteBuffer) {
         switch state {
         case .awaitingUpstream, .forwarding:
+            clientProgressed = true
             bodyBytes += buffer.readableBytes
             if bodyBytes > bodyLimit {
                 abortUpstream()
@@ -269,8 +281,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if let upstream {
                 upstream.write(.end(nil))
                 upstream.flush()
-                requestSent = true
-                armResponseTimer()
+                markRequestSent()
             }
         default:
             return
@@ -331,10 +342,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             connection.write(part)
         }
         connection.flush()
-        if requestComplete {
-            requestSent = true
-            armResponseTimer()
-        }
+        if requestComplete { markRequestSent() }
         if pendingRead, connection.isWritable {
             pendingRead = false
             context.read()
@@ -380,7 +388,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func respondAndClose(_ problem: ProblemResponse, requestId: String) {
         state = .answered
-        cancelTimers()
         writeProblem(problem, requestId: requestId, close: true)
         context.close(promise: nil)
     }
@@ -419,7 +426,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The state changes before the write: writing the end lets HTTPServerPipelineHandler deliver a
     /// pipelined request at once, re-entering this handler.
     private func finishExchange(writingEnd writeEnd: () -> Void) {
-        cancelTimers()
         if closeAfterResponse || !requestComplete {
             state = .closed
             writeEnd()
@@ -427,7 +433,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         state = .awaitingHead
-        armHeaderTimer()
+        beginWaitingForHead()
         writeEnd()
         drainPipelined()
         if pendingRead, pipelined.isEmpty, state == .awaitingHead {
@@ -446,45 +452,66 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func abortUpstream() {
-        responseTimer?.cancel()
-        responseTimer = nil
         if let upstream {
             self.upstream = nil
             resources.pool.release(upstream, reusable: false)
         }
     }
 
-    private func armHeaderTimer() {
+    private func beginWaitingForHead() {
         activity.bytesSinceHead = false
-        let timeout = TimeAmount.nanoseconds(runtime.config.timeouts.headerRead)
-        headerTimer = context.eventLoop.scheduleTask(in: timeout) { [self] in
-            headerTimer = nil
-            // Bytes arrived but no complete head in time: a slowloris. An idle keep-alive
-            // connection is left to the client idle timeout.
-            if state == .awaitingHead, activity.bytesSinceHead {
-                let problem = ProblemResponse(status: .requestTimeout, slug: "header-timeout", detail: "the request head did not arrive within \(Units.formatDuration(runtime.config.timeouts.headerRead))")
-                respondAndClose(problem, requestId: resources.requestIds.make())
+        headSeenAt = nil
+        waitingSince = resources.sweeper.now
+    }
+
+    private func markRequestSent() {
+        requestSent = true
+        requestSentAt = resources.sweeper.now
+        lastUpstreamProgressAt = requestSentAt
+    }
+
+    // MARK: timeouts, checked by the loop's sweeper
+
+    func checkDeadlines(now: NIODeadline) {
+        let timeouts = runtime.config.timeouts
+        switch state {
+        case .awaitingHead:
+            if activity.bytesSinceHead {
+                // A head has started: it must be complete within header_read (slowloris guard).
+                guard let seen = headSeenAt else {
+                    headSeenAt = now
+                    return
+                }
+                if now - seen >= .nanoseconds(timeouts.headerRead) {
+                    let problem = ProblemResponse(status: .requestTimeout, slug: "header-timeout", detail: "the request head did not arrive within \(Units.formatDuration(timeouts.headerRead))")
+                    respondAndClose(problem, requestId: resources.requestIds.make())
+                }
+            } else if now - waitingSince >= .nanoseconds(timeouts.clientIdle) {
+                context.close(promise: nil)
             }
+        case .awaitingUpstream, .forwarding:
+            if clientProgressed {
+                clientProgressed = false
+                lastClientProgressAt = now
+            }
+            if upstreamProgressed {
+                upstreamProgressed = false
+                lastUpstreamProgressAt = now
+            }
+            if requestSent, !responseHeadSent, now - requestSentAt >= .nanoseconds(timeouts.upstreamResponse), let upstream {
+                upstream.endpoint.recordFailure(now: now.uptimeNanoseconds)
+                abortUpstream()
+                respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(upstream.group.name)' did not answer within \(Units.formatDuration(timeouts.upstreamResponse))"))
+            } else if requestSent, now - lastUpstreamProgressAt >= .nanoseconds(timeouts.upstreamIdle), let upstream {
+                upstreamWentSilent(upstream)
+            } else if !requestComplete, now - lastClientProgressAt >= .nanoseconds(timeouts.clientIdle) {
+                // The client stopped sending its body: nothing more will come.
+                abortUpstream()
+                context.close(promise: nil)
+            }
+        default:
+            return
         }
-    }
-
-    private func armResponseTimer() {
-        responseTimer?.cancel()
-        let timeout = TimeAmount.nanoseconds(runtime.config.timeouts.upstreamResponse)
-        responseTimer = context.eventLoop.scheduleTask(in: timeout) { [self] in
-            responseTimer = nil
-            guard state == .forwarding, !responseHeadSent, let upstream else { return }
-            upstream.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds)
-            abortUpstream()
-            respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(upstream.group.name)' did not answer within \(Units.formatDuration(runtime.config.timeouts.upstreamResponse))"))
-        }
-    }
-
-    private func cancelTimers() {
-        headerTimer?.cancel()
-        headerTimer = nil
-        responseTimer?.cancel()
-        responseTimer = nil
     }
 }
 
@@ -496,6 +523,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     func upstreamReceived(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
         guard connection === upstream else { return }
         responseBytesSeen = true
+        upstreamProgressed = true
         switch part {
         case .head(var head):
             if head.status.code < 200, head.status != .switchingProtocols {
@@ -507,8 +535,6 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
                 }
                 return
             }
-            responseTimer?.cancel()
-            responseTimer = nil
             connection.endpoint.recordSuccess()
             if head.status == .switchingProtocols {
                 guard tunnelRequested else {
@@ -535,30 +561,25 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     }
 
     private func writeResponseHead(_ upstreamHead: HTTPResponseHead) {
-        var head = upstreamHead
-        upstreamKeepAlive = head.isKeepAlive
-        let connectionTokens = head.headers[canonicalForm: "connection"]
-        let upgradeValue = head.headers.first(name: "upgrade")
-        let hadChunked = head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" }
-        HopByHopHeaders.remove(from: &head.headers)
-        head.version = clientVersion
-        head.headers.replaceOrAdd(name: "X-Request-Id", value: requestContext?.requestId ?? "")
+        let stripped = HopByHopHeaders.strip(upstreamHead.headers)
+        upstreamKeepAlive = upstreamHead.version.minor >= 1 ? !stripped.connection.close : stripped.connection.keepAlive
+        var head = HTTPResponseHead(version: clientVersion, status: upstreamHead.status, headers: stripped.headers)
+        head.headers.add(name: "X-Request-Id", value: requestContext?.requestId ?? "")
 
         if tunnelAccepted {
             head.headers.add(name: "Connection", value: "upgrade")
-            if let upgradeValue { head.headers.add(name: "Upgrade", value: upgradeValue) }
-            _ = connectionTokens
+            if let upgrade = stripped.upgrade { head.headers.add(name: "Upgrade", value: upgrade) }
         } else {
             let status = head.status.code
             let bodyless = isHeadRequest || status == 204 || status == 304 || status < 200
-            if !bodyless, !head.headers.contains(name: "content-length") {
+            if !bodyless, !stripped.hasContentLength {
                 if clientVersion.minor == 1 {
                     head.headers.add(name: "Transfer-Encoding", value: "chunked")
                 } else {
                     // An HTTP/1.0 client learns where the body ends by the connection closing.
                     closeAfterResponse = true
                 }
-            } else if bodyless, isHeadRequest, hadChunked, clientVersion.minor == 1 {
+            } else if isHeadRequest, stripped.wasChunked, clientVersion.minor == 1 {
                 head.headers.add(name: "Transfer-Encoding", value: "chunked")
             }
             if closeAfterResponse || !requestComplete {
@@ -588,8 +609,6 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     func upstreamFailed(_ connection: UpstreamConnection, error: Error?) {
         guard connection === upstream else { return }
         upstream = nil
-        responseTimer?.cancel()
-        responseTimer = nil
         resources.pool.release(connection, reusable: false)
         guard !responseHeadSent else {
             // Part of the response is with the client already: all we can do is cut it short.
@@ -610,8 +629,8 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
         respondProblem(ProblemResponse(status: .badGateway, slug: "upstream-failed", detail: "upstream '\(connection.group.name)' closed the connection before answering"))
     }
 
-    func upstreamIdle(_ connection: UpstreamConnection) {
-        guard connection === upstream, requestSent else { return }
+    /// Nothing came from the upstream for `upstream_idle` after the request was sent.
+    private func upstreamWentSilent(_ connection: UpstreamConnection) {
         connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds)
         abortUpstream()
         if responseHeadSent {
@@ -626,7 +645,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     /// After the 101 is written, both pipelines drop their HTTP handlers and copy bytes.
     private func switchToTunnel(_ connection: UpstreamConnection) {
         state = .upgraded
-        cancelTimers()
+        resources.sweeper.unregister(self)
         upstream = nil
         connection.delegate = nil
         resources.pool.detach(connection)
@@ -638,12 +657,10 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             let clientPipeline = context.pipeline.syncOperations
             let upstreamPipeline = connection.channel.pipeline.syncOperations
             _ = clientPipeline.removeHandler(name: GatewayChannelNames.encoder)
-            _ = clientPipeline.removeHandler(name: GatewayChannelNames.idle)
             try clientPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle), position: .after(try clientPipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)))
             try clientPipeline.addHandler(clientSide)
             _ = upstreamPipeline.removeHandler(name: UpstreamConnection.encoderName)
             _ = upstreamPipeline.removeHandler(name: UpstreamConnection.handlerName)
-            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.idleName)
             try upstreamPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle))
             try upstreamPipeline.addHandler(upstreamSide)
             // Removing the decoders forwards the bytes they already read to the tunnel.

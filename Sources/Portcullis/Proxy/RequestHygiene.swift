@@ -31,6 +31,10 @@ public struct RequestHygiene: Sendable {
     }
 
     public func check(_ head: HTTPRequestHead, serverNames: [String]) -> Result<Accepted, ProblemResponse> {
+        check(head, scan: RequestHeadScan(head.headers, peerIsTrusted: false), serverNames: serverNames)
+    }
+
+    func check(_ head: HTTPRequestHead, scan: RequestHeadScan, serverNames: [String]) -> Result<Accepted, ProblemResponse> {
         guard head.version.major == 1, head.version.minor <= 1 else {
             return .failure(ProblemResponse(status: .httpVersionNotSupported, slug: "http-version", detail: "HTTP/\(head.version.major).\(head.version.minor) is not supported; use HTTP/1.1"))
         }
@@ -42,21 +46,18 @@ public struct RequestHygiene: Sendable {
         }
 
         // Framing: at most one Content-Length with one plain decimal value; Transfer-Encoding exactly `chunked`.
-        let lengths = head.headers[canonicalForm: "content-length"]
-        let encodings = head.headers[canonicalForm: "transfer-encoding"]
         var framing = Framing.none
-        if !encodings.isEmpty {
-            guard lengths.isEmpty else { return .failure(.smuggling("both Content-Length and Transfer-Encoding are present")) }
-            guard encodings.count == 1, encodings[0].lowercased() == "chunked", head.headers["transfer-encoding"].count == 1 else {
+        if let encoding = scan.transferEncoding {
+            guard scan.contentLengthCount == 0 else { return .failure(.smuggling("both Content-Length and Transfer-Encoding are present")) }
+            guard scan.transferEncodingCount == 1, ConnectionTokens.equalsIgnoringCase(encoding.utf8, "chunked") else {
                 return .failure(.smuggling("Transfer-Encoding must be exactly 'chunked'"))
             }
             guard head.version.minor == 1 else { return .failure(.smuggling("Transfer-Encoding is not allowed in HTTP/1.0")) }
             framing = .chunked
-        } else if !lengths.isEmpty {
-            guard lengths.count == 1, head.headers["content-length"].count == 1 else {
+        } else if let text = scan.contentLength {
+            guard scan.contentLengthCount == 1, !text.contains(",") else {
                 return .failure(.smuggling("Content-Length must appear once with a single value"))
             }
-            let text = lengths[0]
             guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(text) else {
                 return .failure(.smuggling("Content-Length must be a decimal number"))
             }
@@ -64,15 +65,14 @@ public struct RequestHygiene: Sendable {
         }
 
         // Host: exactly one for HTTP/1.1, a plain authority; absolute-form targets must name a host we serve.
-        let hosts = head.headers["host"]
-        guard hosts.count <= 1 else { return .failure(.badRequest("more than one Host header")) }
-        if head.version.minor == 1, hosts.isEmpty { return .failure(.badRequest("HTTP/1.1 requests must carry a Host header")) }
-        var authority = hosts.first ?? ""
+        guard scan.hostCount <= 1 else { return .failure(.badRequest("more than one Host header")) }
+        if head.version.minor == 1, scan.hostCount == 0 { return .failure(.badRequest("HTTP/1.1 requests must carry a Host header")) }
+        var authority = scan.host ?? ""
         guard RequestHygiene.isValidAuthority(authority, allowEmpty: head.version.minor == 0) else {
             return .failure(.badRequest("the Host header is not a valid host[:port]"))
         }
         var target = head.uri
-        if head.uri.first == "/" {
+        if head.uri.utf8.first == UInt8(ascii: "/") {
             // origin-form: the common case.
         } else if head.uri == "*" {
             guard head.method == .OPTIONS else { return .failure(.badRequest("'*' is only a valid target for OPTIONS")) }
@@ -90,37 +90,59 @@ public struct RequestHygiene: Sendable {
             return .failure(.badRequest("the request target is not in origin-form or absolute-form"))
         }
 
-        let connection = head.headers[canonicalForm: "connection"]
-        let wantsUpgrade = head.headers.contains(name: "upgrade") && connection.contains { $0.lowercased() == "upgrade" }
-        return .success(Accepted(host: RequestHygiene.hostWithoutPort(authority), authority: authority, target: target, framing: framing, wantsUpgrade: wantsUpgrade))
+        return .success(Accepted(host: RequestHygiene.hostWithoutPort(authority), authority: authority, target: target, framing: framing, wantsUpgrade: scan.wantsUpgrade))
     }
 
-    /// `host`, `host:port`, `[v6]:port` with host characters from RFC 3986's reg-name/IP-literal.
+    /// The host part of a valid authority, lowercased, for routing (`[::1]` keeps its brackets).
+    static func hostWithoutPort(_ authority: String) -> String {
+        var host = Substring(authority)
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = authority[...close]
+        } else if let colon = authority.firstIndex(of: ":") {
+            host = authority[..<colon]
+        }
+        // Most hosts arrive lowercase already: skip the copy then.
+        if host.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return host.lowercased() }
+        return host.utf8.count == authority.utf8.count ? authority : String(host)
+    }
+
+    /// `host`, `host:port` or `[v6]:port`: a non-empty reg-name or IPv6 literal and an optional
+    /// decimal port. Anything else could be split differently by the application.
     static func isValidAuthority(_ value: String, allowEmpty: Bool) -> Bool {
         if value.isEmpty { return allowEmpty }
-        guard value.utf8.count <= 255 else { return false }
-        var inBrackets = false
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"):
-                continue
-            case UInt8(ascii: "["): if inBrackets { return false }; inBrackets = true
-            case UInt8(ascii: "]"): if !inBrackets { return false }; inBrackets = false
-            default: return false
+        let bytes = Array(value.utf8)
+        guard bytes.count <= 255 else { return false }
+        var index = 0
+        if bytes[0] == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
+            for byte in bytes[1..<close] where !(isHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) { return false }
+            index = close + 1
+        } else {
+            while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
+                guard isRegNameByte(bytes[index]) else { return false }
+                index += 1
             }
+            guard index > 0 else { return false }
         }
-        return !inBrackets
+        if index == bytes.count { return true }
+        guard bytes[index] == UInt8(ascii: ":") else { return false }
+        let port = bytes[(index + 1)...]
+        guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        return Int(String(decoding: port, as: UTF8.self))! <= 65535
     }
 
-    static func hostWithoutPort(_ authority: String) -> String {
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            return String(authority[...close]).lowercased()
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+    }
+
+    private static func isRegNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
         }
-        if let colon = authority.firstIndex(of: ":") {
-            return String(authority[..<colon]).lowercased()
-        }
-        return authority.lowercased()
     }
 
     /// `http://host:port/path?q` → (`host:port`, `/path?q`); nil if not absolute-form http(s).

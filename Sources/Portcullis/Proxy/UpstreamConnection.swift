@@ -10,8 +10,6 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamWritabilityChanged(_ connection: UpstreamConnection)
     /// The connection closed or failed while leased.
     func upstreamFailed(_ connection: UpstreamConnection, error: Error?)
-    /// Nothing was read for `upstream_idle` while leased.
-    func upstreamIdle(_ connection: UpstreamConnection)
 }
 
 /// One keep-alive HTTP/1.1 connection to an endpoint, owned by its loop's `UpstreamPool`.
@@ -19,14 +17,13 @@ final class UpstreamConnection {
     static let encoderName = "upstream-encoder"
     static let decoderName = "upstream-decoder"
     static let handlerName = "upstream-handler"
-    static let idleName = "upstream-idle"
 
     let channel: Channel
     let group: UpstreamGroup
     let endpointIndex: Int
     let handler: UpstreamConnectionHandler
     weak var delegate: UpstreamConnectionDelegate?
-    var idleSince = NIODeadline.now()
+    var idleSince = NIODeadline.uptimeNanoseconds(0)
     /// Set when the connection must not carry another request (closed, unread response, upgraded).
     var isPoisoned = false
     /// How many exchanges this connection carried; a reused connection may have been closed by the peer.
@@ -106,14 +103,6 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         connection.delegate?.upstreamWritabilityChanged(connection)
         context.fireChannelWritabilityChanged()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            connection.delegate?.upstreamIdle(connection)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -22,12 +22,12 @@ final class UpstreamPool {
     private let groups: [UpstreamGroup]
     private var state: [GroupState]
     private let connectTimeout: TimeAmount
-    private let readIdleTimeout: TimeAmount
+    /// The loop's coarse clock.
+    unowned let clock: ConnectionSweeper
     let limits: NIOHTTPDecoderLimitConfiguration
-    private var sweepTask: RepeatedTask?
 
-    init(eventLoop: EventLoop, groups: [UpstreamGroup], connectTimeout: Int64, readIdleTimeout: Int64) {
-        self.readIdleTimeout = .nanoseconds(readIdleTimeout)
+    init(eventLoop: EventLoop, groups: [UpstreamGroup], connectTimeout: Int64, clock: ConnectionSweeper) {
+        self.clock = clock
         self.eventLoop = eventLoop
         self.groups = groups
         self.state = groups.map { GroupState(outstanding: Array(repeating: 0, count: $0.endpoints.count), idle: Array(repeating: [], count: $0.endpoints.count)) }
@@ -38,14 +38,7 @@ final class UpstreamPool {
         self.limits = limits
     }
 
-    func startSweeping() {
-        sweepTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned self] _ in
-            self.closeExpiredIdleConnections()
-        }
-    }
-
     func shutdown() {
-        sweepTask?.cancel()
         for groupIndex in state.indices {
             for endpoint in state[groupIndex].idle.indices {
                 for connection in state[groupIndex].idle[endpoint] { connection.close() }
@@ -69,7 +62,7 @@ final class UpstreamPool {
         state[connection.group.index].outstanding[connection.endpointIndex] -= 1
         let idle = state[connection.group.index].idle[connection.endpointIndex]
         if reusable, connection.isReusable, idle.count < connection.group.maxIdlePerEndpoint {
-            connection.idleSince = NIODeadline.now()
+            connection.idleSince = clock.now
             state[connection.group.index].idle[connection.endpointIndex].append(connection)
         } else {
             connection.close()
@@ -93,7 +86,7 @@ final class UpstreamPool {
 
     private func chooseEndpoint(_ group: UpstreamGroup, excluding: Int?) -> Int? {
         let count = group.endpoints.count
-        let now = NIODeadline.now().uptimeNanoseconds
+        let now = clock.now.uptimeNanoseconds
         switch group.balance {
         case .roundRobin:
             var index = state[group.index].nextIndex
@@ -121,7 +114,6 @@ final class UpstreamPool {
 
     private func connect(_ group: UpstreamGroup, endpoint: Int) -> EventLoopFuture<UpstreamConnection> {
         let limits = self.limits
-        let readIdleTimeout = self.readIdleTimeout
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -132,7 +124,6 @@ final class UpstreamPool {
                     encoderConfiguration.automaticallySetFramingHeaders = false
                     try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder(configuration: encoderConfiguration), name: UpstreamConnection.encoderName)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder), name: UpstreamConnection.decoderName)
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: readIdleTimeout), name: UpstreamConnection.idleName)
                 }
             }
             .connect(to: group.endpoints[endpoint].address)
@@ -143,8 +134,7 @@ final class UpstreamPool {
             }
     }
 
-    private func closeExpiredIdleConnections() {
-        let now = NIODeadline.now()
+    func closeExpiredIdleConnections(now: NIODeadline) {
         for groupIndex in state.indices {
             let timeout = TimeAmount.nanoseconds(groups[groupIndex].idleTimeout)
             for endpoint in state[groupIndex].idle.indices where !state[groupIndex].idle[endpoint].isEmpty {

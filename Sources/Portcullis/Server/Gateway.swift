@@ -50,9 +50,12 @@ public final class Gateway: Service, Sendable {
         var allResources: [LoopResources] = []
         for loop in group.makeIterator() {
             let resources = try await loop.submit {
-                let pool = UpstreamPool(eventLoop: loop, groups: self.runtime.upstreamGroups, connectTimeout: config.timeouts.upstreamConnect, readIdleTimeout: config.timeouts.upstreamIdle)
-                pool.startSweeping()
-                return UnsafeTransfer(LoopResources(pool: pool))
+                let timeouts = config.timeouts
+                let sweeper = ConnectionSweeper(shortestTimeout: min(timeouts.headerRead, timeouts.clientIdle, timeouts.upstreamResponse, timeouts.upstreamIdle))
+                let pool = UpstreamPool(eventLoop: loop, groups: self.runtime.upstreamGroups, connectTimeout: timeouts.upstreamConnect, clock: sweeper)
+                let resources = LoopResources(pool: pool, sweeper: sweeper)
+                sweeper.start(on: loop)
+                return UnsafeTransfer(resources)
             }.get().value
             resourcesByLoop[ObjectIdentifier(loop)] = resources
             allResources.append(resources)
@@ -85,7 +88,6 @@ public final class Gateway: Service, Sendable {
     private func makeBootstrap(group: MultiThreadedEventLoopGroup, quiesce: ServerQuiescingHelper, listener: ProxyConnectionHandler.Listener, resources: UnsafeTransfer<[ObjectIdentifier: LoopResources]>) -> ServerBootstrap {
         let runtime = self.runtime
         let limits = runtime.config.limits
-        let timeouts = runtime.config.timeouts
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
@@ -111,7 +113,6 @@ public final class Gateway: Service, Sendable {
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(timeouts.clientIdle)), name: GatewayChannelNames.idle)
                     try sync.addHandler(activity, name: GatewayChannelNames.activity)
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)), name: GatewayChannelNames.decoder)
                     try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration), name: GatewayChannelNames.encoder)
@@ -150,7 +151,11 @@ public final class Gateway: Service, Sendable {
         timeout.cancel()
         try? await state.admin?.close()
         for resources in state.pools {
-            try? await resources.pool.eventLoop.submit { UnsafeTransfer(resources).value.pool.shutdown() }.get()
+            let transfer = UnsafeTransfer(resources)
+            try? await resources.pool.eventLoop.submit {
+                transfer.value.sweeper.stop()
+                transfer.value.pool.shutdown()
+            }.get()
         }
         try await state.group.shutdownGracefully()
         logger.info("stopped")

@@ -1,0 +1,61 @@
+import NIOCore
+
+/// One event loop's coarse clock and timeout checks. Instead of scheduling timers per request
+/// (each an allocation and a heap operation), every connection records plain timestamps and this
+/// sweeper visits the loop's connections a few times a second, like nginx's cached time.
+final class ConnectionSweeper {
+    /// The loop's notion of now, refreshed on every tick; precise to one interval.
+    private(set) var now = NIODeadline.now()
+    private var connections: [ProxyConnectionHandler] = []
+    private var task: RepeatedTask?
+    private var ticksSincePoolSweep = 0
+    private let interval: TimeAmount
+    private let poolSweepEvery: Int
+    weak var pool: UpstreamPool?
+
+    /// - Parameter shortestTimeout: the smallest configured timeout; ticks come at a fifth of it (10–100 ms).
+    init(shortestTimeout: Int64) {
+        let nanos = min(100_000_000, max(10_000_000, shortestTimeout / 5))
+        interval = .nanoseconds(nanos)
+        poolSweepEvery = max(1, Int(1_000_000_000 / nanos))
+    }
+
+    func start(on loop: EventLoop) {
+        task = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [unowned self] _ in
+            self.tick()
+        }
+    }
+
+    func stop() {
+        task?.cancel()
+        task = nil
+    }
+
+    func register(_ connection: ProxyConnectionHandler) {
+        connection.sweepSlot = connections.count
+        connections.append(connection)
+    }
+
+    func unregister(_ connection: ProxyConnectionHandler) {
+        let slot = connection.sweepSlot
+        guard slot >= 0, slot < connections.count, connections[slot] === connection else { return }
+        let last = connections.removeLast()
+        if slot < connections.count {
+            connections[slot] = last
+            last.sweepSlot = slot
+        }
+        connection.sweepSlot = -1
+    }
+
+    private func tick() {
+        now = .now()
+        // A check may close a connection, which unregisters it: walk a snapshot.
+        let snapshot = connections
+        for connection in snapshot { connection.checkDeadlines(now: now) }
+        ticksSincePoolSweep += 1
+        if ticksSincePoolSweep >= poolSweepEvery {
+            ticksSincePoolSweep = 0
+            pool?.closeExpiredIdleConnections(now: now)
+        }
+    }
+}
