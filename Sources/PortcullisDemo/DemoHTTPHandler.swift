@@ -1,6 +1,7 @@
 import Crypto
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 
 /// Serves the demo's HTTP endpoints on one connection.
 ///
@@ -82,6 +83,11 @@ final class DemoHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A declined WebSocket upgrade is reported here just before the request itself is
+        // handed to us as plain HTTP: not a reason to drop the connection.
+        if error is NIOWebSocketUpgradeError {
+            return
+        }
         // Decoding errors were already answered with a 400 by NIO's error handler; anything else is fatal.
         context.close(promise: nil)
     }

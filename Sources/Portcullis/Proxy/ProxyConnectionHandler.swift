@@ -36,12 +36,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let runtime: GatewayRuntime
     private let resources: LoopResources
     private let listener: Listener
-    private let activity: InboundActivity
+    private let decoder: ObservedRequestDecoder
     private var context: ChannelHandlerContext!
     private var peer: IPAddress = .v4(0)
     private var peerIsTrusted = false
     private var state = State.awaitingHead
     private var pendingRead = false
+    /// Mirrors the client channel's writability (kept by channelWritabilityChanged).
+    private var clientWritable = true
+    private var upstreamNeedsFlush = false
+    private var clientNeedsFlush = false
     /// This connection's slot in its loop's `ConnectionSweeper`.
     var sweepSlot = -1
     /// The peer address as text, computed once per connection for X-Forwarded-For.
@@ -82,11 +86,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var upstreamKeepAlive = true
     private var closeAfterResponse = false
 
-    init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, activity: InboundActivity) {
+    init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder) {
         self.runtime = runtime
         self.resources = resources
         self.listener = listener
-        self.activity = activity
+        self.decoder = decoder
     }
 
     // MARK: channel lifecycle
@@ -166,7 +170,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        upstream?.flush()
+        if upstreamNeedsFlush {
+            upstreamNeedsFlush = false
+            upstream?.flush()
+        }
         context.fireChannelReadComplete()
     }
 
@@ -261,6 +268,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
             if let upstream, state == .forwarding {
                 upstream.write(.body(.byteBuffer(buffer)))
+                upstreamNeedsFlush = true
             } else {
                 bufferedParts.append(.body(.byteBuffer(buffer)))
                 connectIfDeferred()
@@ -367,7 +375,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { upstream?.replayRead() }
+        clientWritable = context.channel.isWritable
+        if clientWritable { upstream?.replayRead() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -459,7 +468,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func beginWaitingForHead() {
-        activity.bytesSinceHead = false
         headSeenAt = nil
         waitingSince = resources.sweeper.now
     }
@@ -476,7 +484,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let timeouts = runtime.config.timeouts
         switch state {
         case .awaitingHead:
-            if activity.bytesSinceHead {
+            if decoder.hasPartialInput {
                 // A head has started: it must be complete within header_read (slowloris guard).
                 guard let seen = headSeenAt else {
                     headSeenAt = now
@@ -518,7 +526,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 // MARK: - the upstream's response
 
 extension ProxyConnectionHandler: UpstreamConnectionDelegate {
-    var isDownstreamWritable: Bool { context.channel.isWritable }
+    var isDownstreamWritable: Bool { clientWritable }
 
     func upstreamReceived(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
         guard connection === upstream else { return }
@@ -532,6 +540,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
                     HopByHopHeaders.remove(from: &head.headers)
                     head.version = .http1_1
                     context.write(wrapOutboundOut(.head(head)), promise: nil)
+                    clientNeedsFlush = true
                 }
                 return
             }
@@ -544,8 +553,10 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
                 tunnelAccepted = true
             }
             writeResponseHead(head)
+            clientNeedsFlush = true
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            clientNeedsFlush = true
         case .end:
             if tunnelAccepted {
                 switchToTunnel(connection)
@@ -596,7 +607,10 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     }
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
-        context.flush()
+        if clientNeedsFlush {
+            clientNeedsFlush = false
+            context.flush()
+        }
     }
 
     func upstreamWritabilityChanged(_ connection: UpstreamConnection) {
@@ -657,7 +671,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             let clientPipeline = context.pipeline.syncOperations
             let upstreamPipeline = connection.channel.pipeline.syncOperations
             _ = clientPipeline.removeHandler(name: GatewayChannelNames.encoder)
-            try clientPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle), position: .after(try clientPipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)))
+            try clientPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle), position: .after(try clientPipeline.handler(type: ByteToMessageHandler<ObservedRequestDecoder>.self)))
             try clientPipeline.addHandler(clientSide)
             _ = upstreamPipeline.removeHandler(name: UpstreamConnection.encoderName)
             _ = upstreamPipeline.removeHandler(name: UpstreamConnection.handlerName)

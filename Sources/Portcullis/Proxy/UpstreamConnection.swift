@@ -22,7 +22,11 @@ final class UpstreamConnection {
     let group: UpstreamGroup
     let endpointIndex: Int
     let handler: UpstreamConnectionHandler
-    weak var delegate: UpstreamConnectionDelegate?
+    /// The lease holder. Not retained (no refcounting on the hot path): every end of a lease
+    /// (release, detach, close, failure) clears it before the holder can go away.
+    unowned(unsafe) var delegate: UpstreamConnectionDelegate?
+    /// Mirrors the channel's writability, kept by the handler, so checks need no atomic load.
+    var isWritable = true
     var idleSince = NIODeadline.uptimeNanoseconds(0)
     /// Set when the connection must not carry another request (closed, unread response, upgraded).
     var isPoisoned = false
@@ -39,7 +43,6 @@ final class UpstreamConnection {
 
     var endpoint: EndpointHealth { group.endpoints[endpointIndex] }
     var isReusable: Bool { !isPoisoned && channel.isActive }
-    var isWritable: Bool { channel.isWritable }
 
     func write(_ part: HTTPClientRequestPart) { handler.write(part) }
     func flush() { handler.flush() }
@@ -101,6 +104,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        connection.isWritable = context.channel.isWritable
         connection.delegate?.upstreamWritabilityChanged(connection)
         context.fireChannelWritabilityChanged()
     }

@@ -59,6 +59,7 @@ final class UpstreamPool {
 
     /// Returns a connection after its exchange; only a fully read keep-alive response makes it reusable.
     func release(_ connection: UpstreamConnection, reusable: Bool) {
+        connection.delegate = nil
         state[connection.group.index].outstanding[connection.endpointIndex] -= 1
         let idle = state[connection.group.index].idle[connection.endpointIndex]
         if reusable, connection.isReusable, idle.count < connection.group.maxIdlePerEndpoint {
@@ -71,6 +72,7 @@ final class UpstreamPool {
 
     /// Takes a connection out of the pool's accounting without closing it (it became a tunnel).
     func detach(_ connection: UpstreamConnection) {
+        connection.delegate = nil
         state[connection.group.index].outstanding[connection.endpointIndex] -= 1
         connection.isPoisoned = true
     }

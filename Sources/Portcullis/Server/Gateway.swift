@@ -109,14 +109,13 @@ public final class Gateway: Service, Sendable {
                 channel.closeFuture.whenComplete { _ in runtime.releaseConnection() }
                 return channel.eventLoop.makeCompletedFuture {
                     let loopResources = resources.value[ObjectIdentifier(channel.eventLoop)]!
-                    let activity = InboundActivity()
+                    let decoder = ObservedRequestDecoder(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits))
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(activity, name: GatewayChannelNames.activity)
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)), name: GatewayChannelNames.decoder)
+                    try sync.addHandler(ByteToMessageHandler(decoder), name: GatewayChannelNames.decoder)
                     try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration), name: GatewayChannelNames.encoder)
-                    try sync.addHandler(ProxyConnectionHandler(runtime: runtime, resources: loopResources, listener: listener, activity: activity), name: GatewayChannelNames.proxy)
+                    try sync.addHandler(ProxyConnectionHandler(runtime: runtime, resources: loopResources, listener: listener, decoder: decoder), name: GatewayChannelNames.proxy)
                 }
             }
     }
