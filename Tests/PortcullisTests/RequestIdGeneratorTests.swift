@@ -2,12 +2,13 @@ import Testing
 @testable import Portcullis
 
 @Suite struct RequestIdGeneratorTests {
-    @Test func idsAre32LowercaseHexDigits() {
+    @Test func idsAreFifteenLowercaseBase32Characters() {
         let generator = RequestIdGenerator()
+        let alphabet = Set("0123456789abcdefghjkmnpqrstvwxyz".utf8)
         for _ in 0..<1_000 {
             let id = generator.make()
-            #expect(id.utf8.count == 32)
-            #expect(id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }, "\(id)")
+            #expect(id.utf8.count == 15)
+            #expect(id.utf8.allSatisfy { alphabet.contains($0) }, "\(id)")
         }
     }
 

@@ -8,22 +8,27 @@ struct ConnectionTokens {
     var nominated: [String] = []
 
     mutating func add(_ value: String) {
-        for token in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
-            var start = token.startIndex
-            var end = token.endIndex
-            while start < end, token[start] == UInt8(ascii: " ") || token[start] == UInt8(ascii: "\t") { start = token.index(after: start) }
-            while end > start, token[token.index(before: end)] == UInt8(ascii: " ") || token[token.index(before: end)] == UInt8(ascii: "\t") { end = token.index(before: end) }
-            let trimmed = token[start..<end]
-            if trimmed.isEmpty { continue }
-            if Self.equalsIgnoringCase(trimmed, "close") {
+        let bytes = value.utf8
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            var end = index
+            while end < bytes.endIndex, bytes[end] != UInt8(ascii: ",") { end = bytes.index(after: end) }
+            var start = index
+            var last = end
+            while start < last, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start = bytes.index(after: start) }
+            while last > start, bytes[bytes.index(before: last)] == UInt8(ascii: " ") || bytes[bytes.index(before: last)] == UInt8(ascii: "\t") { last = bytes.index(before: last) }
+            let token = bytes[start..<last]
+            if token.isEmpty {
+            } else if Self.equalsIgnoringCase(token, "close") {
                 close = true
-            } else if Self.equalsIgnoringCase(trimmed, "keep-alive") {
+            } else if Self.equalsIgnoringCase(token, "keep-alive") {
                 keepAlive = true
-            } else if Self.equalsIgnoringCase(trimmed, "upgrade") {
+            } else if Self.equalsIgnoringCase(token, "upgrade") {
                 upgrade = true
             } else {
-                nominated.append(String(decoding: trimmed, as: UTF8.self).lowercased())
+                nominated.append(String(Substring(token)).lowercased())
             }
+            index = end < bytes.endIndex ? bytes.index(after: end) : end
         }
     }
 

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What each event loop owns for itself: its upstream pool, its coarse clock and timeout sweeper,
 /// and its request-id generator. Created once per loop at start; handed to every connection
 /// accepted on that loop.
@@ -5,10 +7,34 @@ final class LoopResources {
     let pool: UpstreamPool
     let sweeper: ConnectionSweeper
     let requestIds = RequestIdGenerator()
+    private let eventLoop: EventLoop
+    /// Upstream connections with writes waiting for the end of this loop iteration.
+    private var pendingFlushes: [UpstreamConnection] = []
+    private var flushing: [UpstreamConnection] = []
+    private var flushScheduled = false
 
     init(pool: UpstreamPool, sweeper: ConnectionSweeper) {
         self.pool = pool
+        self.eventLoop = pool.eventLoop
         self.sweeper = sweeper
         sweeper.pool = pool
+    }
+
+    /// Flushes `connection` once every ready client socket of this loop iteration has been read.
+    /// The upstream usually shares the machine: one burst of writes wakes it once for many
+    /// requests, where a flush per client read wakes (and yields the CPU to) it per request.
+    func flushAtEndOfIteration(_ connection: UpstreamConnection) {
+        pendingFlushes.append(connection)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute(flushPending)
+    }
+
+    /// Created once, so scheduling it allocates nothing.
+    private lazy var flushPending: @Sendable () -> Void = { [unowned(unsafe) self] in
+        self.flushScheduled = false
+        swap(&self.pendingFlushes, &self.flushing)
+        for connection in self.flushing { connection.flush() }
+        self.flushing.removeAll(keepingCapacity: true)
     }
 }

@@ -172,7 +172,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelReadComplete(context: ChannelHandlerContext) {
         if upstreamNeedsFlush {
             upstreamNeedsFlush = false
-            upstream?.flush()
+            if let upstream { resources.flushAtEndOfIteration(upstream) }
         }
         context.fireChannelReadComplete()
     }
@@ -288,7 +288,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             requestComplete = true
             if let upstream {
                 upstream.write(.end(nil))
-                upstream.flush()
+                resources.flushAtEndOfIteration(upstream)
                 markRequestSent()
             }
         default:
@@ -349,7 +349,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         while let part = bufferedParts.popFirst() {
             connection.write(part)
         }
-        connection.flush()
+        resources.flushAtEndOfIteration(connection)
         if requestComplete { markRequestSent() }
         if pendingRead, connection.isWritable {
             pendingRead = false
@@ -572,34 +572,35 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     }
 
     private func writeResponseHead(_ upstreamHead: HTTPResponseHead) {
-        let stripped = HopByHopHeaders.strip(upstreamHead.headers)
-        upstreamKeepAlive = upstreamHead.version.minor >= 1 ? !stripped.connection.close : stripped.connection.keepAlive
-        var head = HTTPResponseHead(version: clientVersion, status: upstreamHead.status, headers: stripped.headers)
-        head.headers.add(name: "X-Request-Id", value: requestContext?.requestId ?? "")
+        var (headers, connection, upgrade, hasContentLength, wasChunked) = HopByHopHeaders.strip(upstreamHead.headers)
+        upstreamKeepAlive = upstreamHead.version.minor >= 1 ? !connection.close : connection.keepAlive
+        headers.add(name: "X-Request-Id", value: requestContext?.requestId ?? "")
 
         if tunnelAccepted {
-            head.headers.add(name: "Connection", value: "upgrade")
-            if let upgrade = stripped.upgrade { head.headers.add(name: "Upgrade", value: upgrade) }
+            headers.add(name: "Connection", value: "upgrade")
+            if let upgrade { headers.add(name: "Upgrade", value: upgrade) }
         } else {
-            let status = head.status.code
+            let status = upstreamHead.status.code
             let bodyless = isHeadRequest || status == 204 || status == 304 || status < 200
-            if !bodyless, !stripped.hasContentLength {
+            if !bodyless, !hasContentLength {
                 if clientVersion.minor == 1 {
-                    head.headers.add(name: "Transfer-Encoding", value: "chunked")
+                    headers.add(name: "Transfer-Encoding", value: "chunked")
                 } else {
                     // An HTTP/1.0 client learns where the body ends by the connection closing.
                     closeAfterResponse = true
                 }
-            } else if isHeadRequest, stripped.wasChunked, clientVersion.minor == 1 {
-                head.headers.add(name: "Transfer-Encoding", value: "chunked")
+            } else if isHeadRequest, wasChunked, clientVersion.minor == 1 {
+                headers.add(name: "Transfer-Encoding", value: "chunked")
             }
             if closeAfterResponse || !requestComplete {
-                head.headers.add(name: "Connection", value: "close")
+                headers.add(name: "Connection", value: "close")
             } else if clientVersion.minor == 0 {
-                head.headers.add(name: "Connection", value: "keep-alive")
+                headers.add(name: "Connection", value: "keep-alive")
             }
         }
-        if let requestContext {
+        // Built once the headers are final: editing a head's headers afterwards copies them.
+        var head = HTTPResponseHead(version: clientVersion, status: upstreamHead.status, headers: headers)
+        if let requestContext, !requestContext.route.phases.isEmpty {
             for phase in requestContext.route.phases { phase.responseHead(&head, context: requestContext) }
         }
         responseHeadSent = true

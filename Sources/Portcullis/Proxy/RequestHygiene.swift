@@ -110,25 +110,32 @@ public struct RequestHygiene: Sendable {
     /// decimal port. Anything else could be split differently by the application.
     static func isValidAuthority(_ value: String, allowEmpty: Bool) -> Bool {
         if value.isEmpty { return allowEmpty }
-        let bytes = Array(value.utf8)
-        guard bytes.count <= 255 else { return false }
-        var index = 0
-        if bytes[0] == UInt8(ascii: "[") {
-            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
-            for byte in bytes[1..<close] where !(isHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) { return false }
-            index = close + 1
-        } else {
-            while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
-                guard isRegNameByte(bytes[index]) else { return false }
-                index += 1
+        var value = value
+        return value.withUTF8 { bytes in
+            guard bytes.count <= 255 else { return false }
+            var index = 0
+            if bytes[0] == UInt8(ascii: "[") {
+                guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
+                for byte in bytes[1..<close] where !(isHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) { return false }
+                index = close + 1
+            } else {
+                while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
+                    guard isRegNameByte(bytes[index]) else { return false }
+                    index += 1
+                }
+                guard index > 0 else { return false }
             }
-            guard index > 0 else { return false }
+            if index == bytes.count { return true }
+            guard bytes[index] == UInt8(ascii: ":") else { return false }
+            let portDigits = bytes.count - index - 1
+            guard portDigits >= 1, portDigits <= 5 else { return false }
+            var port = 0
+            for byte in bytes[(index + 1)...] {
+                guard byte >= 0x30, byte <= 0x39 else { return false }
+                port = port * 10 + Int(byte - 0x30)
+            }
+            return port <= 65535
         }
-        if index == bytes.count { return true }
-        guard bytes[index] == UInt8(ascii: ":") else { return false }
-        let port = bytes[(index + 1)...]
-        guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
-        return Int(String(decoding: port, as: UTF8.self))! <= 65535
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {

@@ -14,21 +14,27 @@ final class RequestIdGenerator {
         return product.high ^ product.low
     }
 
-    /// 32 lowercase hex digits (128 bits).
+    /// 15 characters of lowercase base32 (75 random bits): short enough for Swift's small-string
+    /// form, so an id costs no allocation, and unique enough to find one request in years of logs.
     func make() -> String {
-        let high = next()
-        let low = next()
-        return String(unsafeUninitializedCapacity: 32) { buffer in
-            let digits: StaticString = "0123456789abcdef"
-            digits.withUTF8Buffer { hex in
-                for index in 0..<16 {
-                    buffer[index] = hex[Int((high >> (60 - 4 * UInt64(index))) & 0xF)]
-                    buffer[16 + index] = hex[Int((low >> (60 - 4 * UInt64(index))) & 0xF)]
+        var bits = next()
+        let extra = next()
+        return String(unsafeUninitializedCapacity: RequestIdGenerator.length) { buffer in
+            let alphabet: StaticString = "0123456789abcdefghjkmnpqrstvwxyz"
+            alphabet.withUTF8Buffer { symbols in
+                for index in 0..<12 {
+                    buffer[index] = symbols[Int(bits & 31)]
+                    bits >>= 5
+                }
+                for index in 12..<15 {
+                    buffer[index] = symbols[Int((extra >> (5 * UInt64(index - 12))) & 31)]
                 }
             }
-            return 32
+            return RequestIdGenerator.length
         }
     }
+
+    static let length = 15
 
     /// A client-supplied id is kept (from trusted peers) only if it is short and plainly printable.
     static func isAcceptable(_ id: String) -> Bool {
