@@ -27,6 +27,10 @@ struct SmugglingTests {
         ("two Host headers", "GET /echo HTTP/1.1\r\nHost: localhost\r\nHost: other\r\n\r\n"),
         ("absolute-form for a host we do not serve", "GET http://evil.example/echo HTTP/1.1\r\nHost: evil.example\r\n\r\n"),
         ("transfer-encoding in HTTP/1.0", "POST /echo HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        ("Host with a second colon", "GET /echo HTTP/1.1\r\nHost: good.example:evil.example\r\n\r\n"),
+        ("dot-dot segment", "GET /static/../admin HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        ("percent-encoded dot-dot segment", "GET /static/%2e%2E/admin HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        ("backslash in the path", "GET /static\\..\\admin HTTP/1.1\r\nHost: localhost\r\n\r\n"),
     ]
 
     @Test func everyAmbiguousShapeIsRefusedAndNothingIsForwarded() async throws {
@@ -48,6 +52,26 @@ struct SmugglingTests {
         let clean = try await RawConnection.exchange(port: gateway.httpPort, "GET /fine HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         #expect(clean.statusCode == 200)
         #expect(upstream.receivedText.hasPrefix("GET /fine HTTP/1.1\r\n"))
+        await upstream.stop()
+    }
+
+    @Test func aBadRequestAfterAGoodOneOnTheSameConnectionStillGets400() async throws {
+        let upstream = try await RecordingUpstream.start()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [upstream.port]))
+        defer { gateway.stop() }
+
+        // Sent one after the other on one connection, and pipelined in one write.
+        let good = "GET /first HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        let bad = "GET /second HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"
+        let sequential = try await RawConnection.exchange(port: gateway.httpPort, chunks: [good, bad], pause: .milliseconds(300))
+        let pipelined = try await RawConnection.exchange(port: gateway.httpPort, good + bad)
+        for result in [sequential, pipelined] {
+            #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(result.text)")
+            #expect(result.text.contains("HTTP/1.1 400 Bad Request\r\n"), "\(result.text)")
+            #expect(result.text.contains("ambiguous-framing"))
+            #expect(result.closedByPeer)
+        }
+        #expect(!upstream.receivedText.contains("/second"))
         await upstream.stop()
     }
 

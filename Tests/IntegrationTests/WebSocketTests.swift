@@ -39,6 +39,19 @@ struct WebSocketTests {
         try await demo.stop()
     }
 
+    @Test func upgradeTheApplicationRefusesIsAnsweredAndClosed() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]))
+        defer { gateway.stop() }
+        // The demo answers an upgrade on /api/ as plain HTTP: after it, the connection cannot carry more.
+        let handshake = "GET /api/no-ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let result = try await RawConnection.exchange(port: gateway.httpPort, handshake)
+        #expect(result.statusCode == 200)
+        #expect(result.text.contains("Connection: close"))
+        #expect(result.closedByPeer)
+        try await demo.stop()
+    }
+
     static func maskedTextFrame(_ text: String) -> [UInt8] {
         let payload = Array(text.utf8)
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]

@@ -487,3 +487,57 @@ import Testing
         #expect(problems(yaml) == ["test.yaml:8:11: routes[0].name names the file '/nonexistent/portcullis-test/secret', which cannot be read"])
     }
 }
+
+@Suite struct ConfigCrossCheckTests {
+    private func problems(_ yaml: String) -> [String] {
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, file: "test.yaml", environment: [:])
+            return []
+        } catch {
+            return error.diagnostics.map(\.description)
+        }
+    }
+
+    @Test func maxEjectionShorterThanEjectionIsReported() {
+        let yaml = """
+            listeners: [{ name: http, address: 127.0.0.1:8080 }]
+            upstreams:
+              demo:
+                endpoints: [127.0.0.1:3000]
+                health: { ejection: 10s, max_ejection: 5s }
+            routes: [{ name: app, upstream: demo }]
+            """
+        #expect(problems(yaml) == ["test.yaml:5:44: upstream 'demo': health.max_ejection (5s) must be at least health.ejection (10s)"])
+    }
+
+    @Test func endpointPortZeroIsReported() {
+        let yaml = """
+            listeners: [{ name: http, address: 127.0.0.1:8080 }]
+            upstreams:
+              demo: { endpoints: [127.0.0.1:0] }
+            routes: [{ name: app, upstream: demo }]
+            """
+        #expect(problems(yaml) == ["test.yaml:3:23: upstreams.demo.endpoints[0] must name a port from 1 to 65535; found 0"])
+    }
+
+    @Test func hostsWithAPortAreReported() {
+        let yaml = """
+            listeners: [{ name: http, address: 127.0.0.1:8080 }]
+            upstreams:
+              demo: { endpoints: [127.0.0.1:3000] }
+            routes: [{ name: app, upstream: demo, hosts: [example.com:8080, "[::1]", "*.example.org"] }]
+            """
+        #expect(problems(yaml) == ["test.yaml:4:46: route 'app': hosts entry 'example.com:8080' must be a host name without port or path, or '*.domain'"])
+    }
+
+    @Test func uriLimitAboveHeaderLimitIsReportedEvenWhenOnlyTheHeaderLimitIsSet() {
+        let yaml = """
+            listeners: [{ name: http, address: 127.0.0.1:8080 }]
+            limits: { max_header_bytes: 4KiB }
+            upstreams:
+              demo: { endpoints: [127.0.0.1:3000] }
+            routes: [{ name: app, upstream: demo }]
+            """
+        #expect(problems(yaml) == ["test.yaml:2:29: limits.max_uri_bytes (8192) must not exceed limits.max_header_bytes (4096): the request line is part of the head"])
+    }
+}

@@ -245,3 +245,15 @@ import Testing
         #expect(accepted(head(.GET, "/ws", [("Host", "a"), ("Connection", "Upgrade")]))?.wantsUpgrade == false)
     }
 }
+
+@Suite struct DotSegmentTests {
+    @Test(arguments: ["/a/../b", "/..", "/a/.", "/./a", "/a/%2e%2e/b", "/a/%2E./b", "/a\\b", "/a/%5cb", "/a/..?x=1"])
+    func refused(path: String) {
+        #expect(RequestHygiene.hasDotSegment(path), "\(path)")
+    }
+
+    @Test(arguments: ["/", "/a/b", "/a...b/", "/.well-known/x", "/a/..b", "/a?x=/../", "/v1.2/x", "/%2e%2e%2e/"])
+    func accepted(path: String) {
+        #expect(!RequestHygiene.hasDotSegment(path), "\(path)")
+    }
+}

@@ -124,8 +124,9 @@ private struct ConfigReader {
         if let v = fields["max_uri_bytes"]?.byteSize(atLeast: 64) { limits.maxURIBytes = v }
         if let v = fields["max_body_bytes"]?.byteSize(atLeast: 0) { limits.maxBodyBytes = v }
         if let v = fields["max_connections"]?.int(in: 1...10_000_000) { limits.maxConnections = v }
-        if let uri = fields["max_uri_bytes"], limits.maxURIBytes > limits.maxHeaderBytes {
-            uri.report("limits.max_uri_bytes (\(limits.maxURIBytes)) must not exceed limits.max_header_bytes (\(limits.maxHeaderBytes)): the request line is part of the head")
+        if limits.maxURIBytes > limits.maxHeaderBytes {
+            let at = fields["max_uri_bytes"] ?? fields["max_header_bytes"] ?? value
+            at.report("limits.max_uri_bytes (\(limits.maxURIBytes)) must not exceed limits.max_header_bytes (\(limits.maxHeaderBytes)): the request line is part of the head")
         }
         return limits
     }
@@ -151,7 +152,11 @@ private struct ConfigReader {
             guard let fields = entry.mapping(allowed: ["endpoints", "balance", "keepalive", "health"], required: ["endpoints"]) else { return nil }
             guard let endpointValues = fields["endpoints"]?.sequence() else { return nil }
             if endpointValues.isEmpty { fields["endpoints"]!.report("upstream '\(name)' must list at least one endpoint") }
-            let endpoints = endpointValues.compactMap(readAddress)
+            let endpoints = endpointValues.compactMap { value -> HostPort? in
+                guard let address = readAddress(value) else { return nil }
+                if address.port == 0 { value.report("\(value.path) must name a port from 1 to 65535; found 0") }
+                return address
+            }
             var group = UpstreamGroupConfig(name: name, endpoints: endpoints)
             if let balance = fields["balance"], let text = balance.string() {
                 if let strategy = BalanceStrategy(rawValue: text) {
@@ -168,6 +173,9 @@ private struct ConfigReader {
                 if let v = health["max_failures"]?.int(in: 1...1000) { group.maxFailures = v }
                 if let v = health["ejection"]?.durationNanoseconds() { group.ejectionBase = v }
                 if let v = health["max_ejection"]?.durationNanoseconds() { group.ejectionMax = v }
+                if group.ejectionMax < group.ejectionBase, let at = health["max_ejection"] ?? health["ejection"] {
+                    at.report("upstream '\(name)': health.max_ejection (\(Units.formatDuration(group.ejectionMax))) must be at least health.ejection (\(Units.formatDuration(group.ejectionBase)))")
+                }
             }
             return group
         }
@@ -189,6 +197,11 @@ private struct ConfigReader {
             }
             var route = RouteConfig(name: name, upstream: upstream)
             route.hosts = fields["hosts"]?.stringList()?.map { $0.lowercased() } ?? []
+            if let hostsValue = fields["hosts"] {
+                for host in route.hosts where host.isEmpty || (host.contains(":") && !host.hasPrefix("[")) || host.contains("/") || (host.contains("*") && !(host.hasPrefix("*.") && host.dropFirst(2).allSatisfy { $0 != "*" })) {
+                    hostsValue.report("route '\(name)': hosts entry '\(host)' must be a host name without port or path, or '*.domain'")
+                }
+            }
             if let prefixValue = fields["path_prefix"], let prefix = prefixValue.string() {
                 if prefix.hasPrefix("/") { route.pathPrefix = prefix } else { prefixValue.report("\(prefixValue.path) must start with '/'; found '\(prefix)'") }
             }

@@ -45,7 +45,8 @@ public final class EndpointHealth: Sendable {
         // After an ejection the endpoint is on probation: one more failure ejects it again, for longer.
         guard failures >= maxFailures || previousEjections > 0 else { return false }
         let shift = min(previousEjections, 20)
-        let duration = min(ejectionMax, ejectionBase << shift)
+        let (scaled, overflow) = ejectionBase.multipliedReportingOverflow(by: Int64(1) << shift)
+        let duration = overflow ? ejectionMax : min(ejectionMax, scaled)
         ejectedUntil.store(now + UInt64(max(duration, 0)), ordering: .relaxed)
         ejectionCount.store(previousEjections + 1, ordering: .relaxed)
         consecutiveFailures.store(0, ordering: .relaxed)

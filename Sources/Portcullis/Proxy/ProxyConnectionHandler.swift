@@ -61,6 +61,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Parts of pipelined requests that arrived while an earlier one was in progress; reads are
     /// held while any wait, so this stays small.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    /// A parse error in a pipelined request, answered once the requests before it are.
+    private var deferredProblem: ProblemResponse?
+    /// Since when the client has not been taking what we write (coarse clock).
+    private var clientBlockedSince: NIODeadline?
 
     // The exchange in progress (one at a time: HTTPServerPipelineHandler queues pipelined requests).
     private var requestContext: RequestContext?
@@ -85,6 +89,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var responseBytesSeen = false
     private var upstreamKeepAlive = true
     private var closeAfterResponse = false
+    /// The response to the client is chunked (so it may carry trailers).
+    private var clientChunked = false
 
     init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder) {
         self.runtime = runtime
@@ -118,24 +124,40 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if let parserError = error as? HTTPParserError, !responseHeadSent, state == .awaitingHead || state == .answered {
-            let problem: ProblemResponse
-            switch parserError {
-            case .headerOverflow:
-                problem = ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(runtime.config.limits.maxHeaderBytes) bytes or \(runtime.config.limits.maxHeaderCount) fields")
-            default:
-                problem = .badRequest("\(ParserErrorDescription.describe(parserError)); the request was not forwarded")
+        guard let parserError = error as? HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        switch state {
+        case .awaitingHead:
+            respondAndClose(problem(for: parserError), requestId: resources.requestIds.make())
+        case .awaitingUpstream, .forwarding:
+            if requestComplete {
+                // The bad bytes belong to a request pipelined behind this one: answer it in turn.
+                deferredProblem = problem(for: parserError)
+            } else if !responseHeadSent {
+                // A bad chunk in the body: the upstream must not see the rest.
+                abortUpstream()
+                respondAndClose(.badRequest("the request body is not valid HTTP/1.1 framing: \(ParserErrorDescription.describe(parserError))"), requestId: requestContext?.requestId ?? resources.requestIds.make())
+            } else {
+                abortUpstream()
+                context.close(promise: nil)
             }
-            if state != .answered { respondAndClose(problem, requestId: requestContext?.requestId ?? resources.requestIds.make()) }
+        case .answered, .upgraded, .closed:
             return
         }
-        if let parserError = error as? HTTPParserError, state == .awaitingUpstream || state == .forwarding, !responseHeadSent {
-            // A bad chunk in the body: the upstream must not see the rest.
-            abortUpstream()
-            respondAndClose(.badRequest("the request body is not valid HTTP/1.1 framing: \(ParserErrorDescription.describe(parserError))"), requestId: requestContext?.requestId ?? "-")
-            return
+    }
+
+    private func problem(for error: HTTPParserError) -> ProblemResponse {
+        let limits = runtime.config.limits
+        switch error {
+        case .headerOverflow:
+            return ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields")
+        case .unexpectedContentLength, .invalidContentLength, .unknown:
+            return .smuggling("\(ParserErrorDescription.describe(error)); the request was not forwarded")
+        default:
+            return .badRequest("\(ParserErrorDescription.describe(error)); the request was not forwarded")
         }
-        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -225,8 +247,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if tunnelRequested, let protocols = scan.upgrade {
             forwarded.headers.add(name: "Connection", value: "upgrade")
             forwarded.headers.add(name: "Upgrade", value: protocols)
-        } else if accepted.wantsUpgrade {
-            // NIO's parser reads nothing after an upgrade request: answer this one, then close.
+        }
+        if accepted.wantsUpgrade {
+            // NIO's parser reads nothing after an upgrade request: unless it becomes a tunnel,
+            // the connection closes after the answer.
             closeAfterResponse = true
         }
         if !clientKeepAlive { closeAfterResponse = true }
@@ -282,12 +306,12 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch state {
         case .awaitingUpstream:
             requestComplete = true
-            bufferedParts.append(.end(nil))
+            bufferedParts.append(.end(trailers.map { HopByHopHeaders.strip($0).headers }))
             connectIfDeferred()
         case .forwarding:
             requestComplete = true
             if let upstream {
-                upstream.write(.end(nil))
+                upstream.write(.end(trailers.map { HopByHopHeaders.strip($0).headers }))
                 resources.flushAtEndOfIteration(upstream)
                 markRequestSent()
             }
@@ -310,6 +334,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch resources.pool.acquire(route.upstream, excluding: excluding) {
         case .ready(let connection):
             attach(connection)
+        case .noHealthyEndpoint where excluding != nil:
+            // The retry found no other endpoint: the failure itself is the answer.
+            respondProblem(ProblemResponse(status: .badGateway, slug: "upstream-failed", detail: "upstream '\(route.upstream.name)' failed and no other endpoint is available"))
         case .noHealthyEndpoint:
             respondProblem(ProblemResponse(status: .serviceUnavailable, slug: "no-healthy-upstream", detail: "every endpoint of upstream '\(route.upstream.name)' is ejected after failures", extraHeaders: [("Retry-After", "1")]))
         case .connecting(let future, let endpoint):
@@ -376,6 +403,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         clientWritable = context.channel.isWritable
+        clientBlockedSince = clientWritable ? nil : resources.sweeper.now
         if clientWritable { upstream?.replayRead() }
         context.fireChannelWritabilityChanged()
     }
@@ -429,6 +457,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         responseBytesSeen = false
         upstreamKeepAlive = true
         closeAfterResponse = false
+        clientChunked = false
     }
 
     /// Writes the last part of a response; then the connection waits for the next request, or closes.
@@ -445,6 +474,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         beginWaitingForHead()
         writeEnd()
         drainPipelined()
+        if state == .awaitingHead, pipelined.isEmpty, let problem = deferredProblem {
+            deferredProblem = nil
+            respondAndClose(problem, requestId: resources.requestIds.make())
+            return
+        }
         if pendingRead, pipelined.isEmpty, state == .awaitingHead {
             pendingRead = false
             context.read()
@@ -468,6 +502,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func beginWaitingForHead() {
+        responseHeadSent = false
+        requestContext = nil
         headSeenAt = nil
         waitingSince = resources.sweeper.now
     }
@@ -502,9 +538,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 clientProgressed = false
                 lastClientProgressAt = now
             }
-            if upstreamProgressed {
+            if upstreamProgressed || upstream?.handler.isHoldingRead == true {
+                // Reads held for backpressure are the client's doing, not the upstream's silence.
                 upstreamProgressed = false
                 lastUpstreamProgressAt = now
+            }
+            if let blocked = clientBlockedSince, now - blocked >= .nanoseconds(timeouts.clientIdle) {
+                // The client stopped reading the response.
+                abortUpstream()
+                context.close(promise: nil)
+                return
             }
             if requestSent, !responseHeadSent, now - requestSentAt >= .nanoseconds(timeouts.upstreamResponse), let upstream {
                 upstream.endpoint.recordFailure(now: now.uptimeNanoseconds)
@@ -557,7 +600,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             clientNeedsFlush = true
-        case .end:
+        case .end(let trailers):
             if tunnelAccepted {
                 switchToTunnel(connection)
                 return
@@ -565,8 +608,10 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             upstream = nil
             let reusable = requestSent && upstreamKeepAlive && !tunnelRequested
             resources.pool.release(connection, reusable: reusable)
+            // Trailers survive only where the client side is chunked too.
+            let forwardedTrailers = clientChunked ? trailers.map { HopByHopHeaders.strip($0).headers } : nil
             finishExchange {
-                self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                self.context.writeAndFlush(self.wrapOutboundOut(.end(forwardedTrailers)), promise: nil)
             }
         }
     }
@@ -585,6 +630,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             if !bodyless, !hasContentLength {
                 if clientVersion.minor == 1 {
                     headers.add(name: "Transfer-Encoding", value: "chunked")
+                    clientChunked = true
                 } else {
                     // An HTTP/1.0 client learns where the body ends by the connection closing.
                     closeAfterResponse = true

@@ -90,7 +90,56 @@ public struct RequestHygiene: Sendable {
             return .failure(.badRequest("the request target is not in origin-form or absolute-form"))
         }
 
+        if RequestHygiene.hasDotSegment(target) {
+            return .failure(ProblemResponse(status: .badRequest, slug: "path-traversal", detail: "the path contains a '.' or '..' segment (possibly percent-encoded) or a backslash; routes match the path as sent, so such paths are refused"))
+        }
+
         return .success(Accepted(host: RequestHygiene.hostWithoutPort(authority), authority: authority, target: target, framing: framing, wantsUpgrade: scan.wantsUpgrade))
+    }
+
+    /// Whether the path (before any query) has a `.` or `..` segment, literally or as `%2e`, or a
+    /// backslash: routing matches the path as sent, while the application may normalise it and
+    /// reach what a route prefix was meant to fence off (`/static/../admin`).
+    static func hasDotSegment(_ target: String) -> Bool {
+        var segmentLength = 0
+        var dotsInSegment = 0
+        var onlyDots = true
+        var bytes = target.utf8.makeIterator()
+        func endSegment() -> Bool {
+            let isDotSegment = segmentLength > 0 && onlyDots && dotsInSegment == segmentLength && dotsInSegment <= 2
+            segmentLength = 0
+            dotsInSegment = 0
+            onlyDots = true
+            return isDotSegment
+        }
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: "?"), UInt8(ascii: "#"):
+                return endSegment()
+            case UInt8(ascii: "/"):
+                if endSegment() { return true }
+            case UInt8(ascii: "\\"):
+                return true
+            case UInt8(ascii: "."):
+                segmentLength += 1
+                dotsInSegment += 1
+            case UInt8(ascii: "%"):
+                let first = bytes.next()
+                let second = bytes.next()
+                segmentLength += 1
+                if first == UInt8(ascii: "2"), second == UInt8(ascii: "e") || second == UInt8(ascii: "E") {
+                    dotsInSegment += 1
+                } else if first == UInt8(ascii: "5"), second == UInt8(ascii: "c") || second == UInt8(ascii: "C") {
+                    return true  // an encoded backslash
+                } else {
+                    onlyDots = false
+                }
+            default:
+                segmentLength += 1
+                onlyDots = false
+            }
+        }
+        return endSegment()
     }
 
     /// The host part of a valid authority, lowercased, for routing (`[::1]` keeps its brackets).

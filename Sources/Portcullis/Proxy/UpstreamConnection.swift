@@ -65,6 +65,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     unowned(unsafe) var connection: UpstreamConnection!
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    /// A read is being withheld because the client cannot take more.
+    var isHoldingRead: Bool { pendingRead }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }

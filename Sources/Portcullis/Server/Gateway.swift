@@ -42,12 +42,25 @@ public final class Gateway: Service, Sendable {
 
     /// Binds every listener. Separate from `run()` so tests and the CLI can report bind errors at once.
     public func start() async throws {
-        let config = runtime.config
-        let workers = config.workers ?? CPUAffinity.usableCPUCount()
+        let workers = runtime.config.workers ?? CPUAffinity.usableCPUCount()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
-        let quiesce = ServerQuiescingHelper(group: group)
-        var resourcesByLoop: [ObjectIdentifier: LoopResources] = [:]
-        var allResources: [LoopResources] = []
+        let resources = try await makeLoopResources(group: group)
+        do {
+            let state = try await bindListeners(group: group, resources: resources)
+            bound.withLock { $0 = state }
+            readiness.markListening()
+        } catch {
+            // The quiescing helper died with bindListeners: it must not outlive the loops.
+            await Gateway.stop(resources)
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// One pool, sweeper and id generator per event loop, created on that loop.
+    private func makeLoopResources(group: MultiThreadedEventLoopGroup) async throws -> [LoopResources] {
+        let config = runtime.config
+        var all: [LoopResources] = []
         for loop in group.makeIterator() {
             let resources = try await loop.submit {
                 let timeouts = config.timeouts
@@ -57,16 +70,20 @@ public final class Gateway: Service, Sendable {
                 sweeper.start(on: loop)
                 return UnsafeTransfer(resources)
             }.get().value
-            resourcesByLoop[ObjectIdentifier(loop)] = resources
-            allResources.append(resources)
+            all.append(resources)
         }
-        let loopResources = UnsafeTransfer(resourcesByLoop)
+        return all
+    }
 
+    private func bindListeners(group: MultiThreadedEventLoopGroup, resources: [LoopResources]) async throws -> BoundState {
+        let config = runtime.config
+        let quiesce = ServerQuiescingHelper(group: group)
+        let byLoop = UnsafeTransfer(Dictionary(uniqueKeysWithValues: resources.map { (ObjectIdentifier($0.pool.eventLoop), $0) }))
         var listeners: [Channel] = []
         do {
             for listener in config.listeners {
                 let context = ProxyConnectionHandler.Listener(name: listener.name, scheme: "http", serverNames: listener.serverNames)
-                let channel = try await makeBootstrap(group: group, quiesce: quiesce, listener: context, resources: loopResources)
+                let channel = try await makeBootstrap(group: group, quiesce: quiesce, listener: context, resources: byLoop)
                     .bind(host: listener.address.host, port: listener.address.port).get()
                 listeners.append(channel)
                 logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
@@ -76,12 +93,20 @@ public final class Gateway: Service, Sendable {
                 admin = try await AdminServer.bind(group: group, address: adminConfig.address, gateway: self)
                 logger.info("admin listening", metadata: ["address": "\(admin!.localAddress.map { "\($0)" } ?? "?")"])
             }
-            bound.withLock { $0 = BoundState(group: group, listeners: listeners, admin: admin, quiesce: quiesce, pools: allResources) }
-            readiness.markListening()
+            return BoundState(group: group, listeners: listeners, admin: admin, quiesce: quiesce, pools: resources)
         } catch {
             for channel in listeners { try? await channel.close() }
-            try? await group.shutdownGracefully()
             throw error
+        }
+    }
+
+    private static func stop(_ resources: [LoopResources]) async {
+        for loopResources in resources {
+            let transfer = UnsafeTransfer(loopResources)
+            try? await loopResources.pool.eventLoop.submit {
+                transfer.value.sweeper.stop()
+                transfer.value.pool.shutdown()
+            }.get()
         }
     }
 
@@ -134,11 +159,19 @@ public final class Gateway: Service, Sendable {
 
     /// Stops accepting, lets in-flight requests finish (up to `timeouts.drain`), then stops the loops.
     public func shutdown() async throws {
+        guard let group = await drain() else { return }
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// Drains and releases everything bound to the loops (the quiescing helper completes a promise
+    /// when it is released, so it must go while the loops still run), returning the group to stop.
+    private func drain() async -> MultiThreadedEventLoopGroup? {
         guard let state = bound.withLock({ state -> BoundState? in
             let current = state
             state = nil
             return current
-        }) else { return }
+        }) else { return nil }
         readiness.markDraining()
         logger.info("draining", metadata: ["timeout": "\(Units.formatDuration(runtime.config.timeouts.drain))", "connections": "\(runtime.currentConnections)"])
         let drained = state.group.next().makePromise(of: Void.self)
@@ -149,15 +182,8 @@ public final class Gateway: Service, Sendable {
         try? await drained.futureResult.get()
         timeout.cancel()
         try? await state.admin?.close()
-        for resources in state.pools {
-            let transfer = UnsafeTransfer(resources)
-            try? await resources.pool.eventLoop.submit {
-                transfer.value.sweeper.stop()
-                transfer.value.pool.shutdown()
-            }.get()
-        }
-        try await state.group.shutdownGracefully()
-        logger.info("stopped")
+        await Gateway.stop(state.pools)
+        return state.group
     }
 
     var readinessReport: ReadinessReport {
