@@ -238,7 +238,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let clientAddress = runtime.addressResolver.resolve(peer: peer, forwardedFor: scan.forwardedFor)
         var requestContext = RequestContext(
             requestId: requestId, clientAddress: clientAddress, peerAddress: peer, peerIsTrusted: peerIsTrusted,
-            route: route, host: accepted.host, target: accepted.target, startTime: .now()
+            route: route, host: accepted.host, target: accepted.target, startTime: resources.sweeper.now
         )
 
         let headers = ForwardingHeaders.build(from: head.headers, scan: scan, accepted: accepted, context: requestContext, peerText: peerText, scheme: listener.scheme)
@@ -331,7 +331,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func connectUpstream(excluding: Int?) {
         guard let route = requestContext?.route else { return }
         attempts += 1
-        switch resources.pool.acquire(route.upstream, excluding: excluding) {
+        switch resources.pool.acquire(route.upstream, excluding: excluding, fresh: tunnelRequested) {
         case .ready(let connection):
             attach(connection)
         case .noHealthyEndpoint where excluding != nil:

@@ -48,10 +48,12 @@ final class UpstreamPool {
     }
 
     /// Chooses an endpoint (skipping ejected ones and `excluding`) and returns a pooled or new connection.
-    func acquire(_ group: UpstreamGroup, excluding: Int? = nil) -> Acquisition {
+    /// - Parameter fresh: open a new connection even if one is idle (upgrades: many servers accept
+    ///   an Upgrade only as the first request on a connection).
+    func acquire(_ group: UpstreamGroup, excluding: Int? = nil, fresh: Bool = false) -> Acquisition {
         guard let endpoint = chooseEndpoint(group, excluding: excluding) else { return .noHealthyEndpoint }
         state[group.index].outstanding[endpoint] += 1
-        while let connection = state[group.index].idle[endpoint].popLast() {
+        while !fresh, let connection = state[group.index].idle[endpoint].popLast() {
             if connection.isReusable { return .ready(connection) }
         }
         return .connecting(connect(group, endpoint: endpoint), endpoint: endpoint)
