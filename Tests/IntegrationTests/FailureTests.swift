@@ -82,6 +82,49 @@ struct FailureTests {
         try await demo.stop()
     }
 
+    @Test func leastOutstandingAvoidsTheBusyEndpoint() async throws {
+        let first = try await Upstreams.demo(name: "first")
+        let second = try await Upstreams.demo(name: "second")
+        let gateway = try await GatewayProcess.start(Upstreams.config(
+            endpoints: [first.localPort, second.localPort],
+            extra: "workers: 1",
+            upstreamExtra: "    balance: least_outstanding"
+        ))
+        defer { gateway.stop() }
+
+        // One slow request occupies an endpoint; while it runs, every other request goes to the other one.
+        async let slow = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1500")
+        try await Task.sleep(for: .milliseconds(300))
+        var instances: Set<String> = []
+        for _ in 0..<4 {
+            instances.insert(try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/quick").header("X-Demo-Instance") ?? "")
+        }
+        let busy = try await slow.header("X-Demo-Instance") ?? ""
+        #expect(instances.count == 1)
+        #expect(!instances.contains(busy), "quick requests went to \(instances), the busy endpoint was \(busy)")
+        try await first.stop()
+        try await second.stop()
+    }
+
+    @Test func connectionsBeyondTheLimitAreClosed() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "limits: { max_connections: 2 }"))
+        defer { gateway.stop() }
+
+        // Two connections held open (a request each in flight), then a third is refused.
+        async let one = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1000")
+        async let two = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1000")
+        try await Task.sleep(for: .milliseconds(300))
+        let third = try await RawConnection.exchange(port: gateway.httpPort, "GET /api/x HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout: .seconds(2))
+        #expect(third.text.isEmpty)
+        #expect(third.closedByPeer)
+        #expect(try await one.status == 200)
+        #expect(try await two.status == 200)
+        // Once they are done, connections are admitted again.
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/x").status == 200)
+        try await demo.stop()
+    }
+
     @Test func unknownRouteGives404Problem() async throws {
         let demo = try await Upstreams.demo()
         let gateway = try await GatewayProcess.start("""
