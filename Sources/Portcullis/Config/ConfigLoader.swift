@@ -38,8 +38,14 @@ public enum ConfigLoader {
 }
 
 /// Walks the YAML tree of the operator config. Each section reports its own problems and carries on.
-private struct ConfigReader {
+private final class ConfigReader {
     let root: YAMLValue
+    /// `redirect_to_https` as written (nil inside: written but invalid), applied once all listeners are known.
+    var listenerRedirects: [String: Bool?] = [:]
+
+    init(root: YAMLValue) {
+        self.root = root
+    }
 
     func read() -> GatewayConfig? {
         guard let top = root.mapping(
@@ -55,7 +61,12 @@ private struct ConfigReader {
                 value.report("workers must be 'auto' or a whole number from 1 to 1024; found '\(text)'")
             }
         }
-        let listeners = top["listeners"].flatMap(readListeners) ?? []
+        var listeners = top["listeners"].flatMap(readListeners) ?? []
+        // Plain listeners redirect to HTTPS by default once some listener terminates TLS.
+        let anyTLS = listeners.contains { $0.tls != nil }
+        for index in listeners.indices where listeners[index].tls == nil {
+            listeners[index].redirectToHTTPS = listenerRedirects[listeners[index].name].flatMap { $0 } ?? anyTLS
+        }
         let admin = top["admin"].flatMap(readAdmin)
         let trusted = top["trusted_proxies"].flatMap(readNetworks) ?? []
         let limits = top["limits"].map(readLimits) ?? LimitsConfig()
@@ -86,15 +97,64 @@ private struct ConfigReader {
         var seenNames: Set<String> = []
         var seenAddresses: Set<HostPort> = []
         return items.compactMap { item in
-            guard let fields = item.mapping(allowed: ["name", "address", "server_names"], required: ["name", "address"]),
+            guard let fields = item.mapping(allowed: ["name", "address", "server_names", "tls", "http2", "redirect_to_https"], required: ["name", "address"]),
                 let name = fields["name"]?.string(), let addressValue = fields["address"],
                 let address = readAddress(addressValue)
             else { return nil }
             if !seenNames.insert(name).inserted { fields["name"]!.report("listener name '\(name)' is used twice; expected unique names") }
             if !seenAddresses.insert(address).inserted { addressValue.report("address \(address) is used by two listeners") }
             let serverNames = fields["server_names"]?.stringList() ?? []
-            return ListenerConfig(name: name, address: address, serverNames: serverNames.map { $0.lowercased() })
+            var listener = ListenerConfig(name: name, address: address, serverNames: serverNames.map { $0.lowercased() })
+            listener.tls = fields["tls"].flatMap { readTLS($0, listener: name) }
+            if let http2 = fields["http2"] { listener.http2 = readHTTP2(http2) }
+            if let redirect = fields["redirect_to_https"] {
+                if listener.tls != nil { redirect.report("listener '\(name)' has TLS: redirect_to_https is for plain listeners") }
+                listenerRedirects[name] = redirect.bool()
+            }
+            return listener
         }
+    }
+
+    private func readTLS(_ value: YAMLValue, listener: String) -> TLSConfig? {
+        guard let fields = value.mapping(allowed: ["certificates", "dev_certificate", "unknown_server_name", "handshake_timeout", "reload_interval"]) else { return nil }
+        var tls = TLSConfig(certificates: [])
+        if let items = fields["certificates"]?.sequence() {
+            for item in items {
+                guard let pair = item.mapping(allowed: ["certificate", "key"], required: ["certificate", "key"]),
+                    let certificate = pair["certificate"]?.string(), let key = pair["key"]?.string()
+                else { continue }
+                tls.certificates.append(TLSConfig.CertificatePair(certificate: certificate, key: key))
+            }
+        }
+        tls.devCertificate = fields["dev_certificate"]?.bool() ?? false
+        if let policy = fields["unknown_server_name"], let text = policy.string() {
+            if let parsed = TLSConfig.UnknownServerName(rawValue: text) {
+                tls.unknownServerName = parsed
+            } else {
+                policy.report("\(policy.path) must be one of \(TLSConfig.UnknownServerName.allCases.map(\.rawValue).joined(separator: ", ")); found '\(text)'")
+            }
+        }
+        if let v = fields["handshake_timeout"]?.durationNanoseconds() { tls.handshakeTimeout = v }
+        if let v = fields["reload_interval"]?.durationNanoseconds(atLeast: 100_000_000) { tls.reloadInterval = v }
+        if tls.devCertificate, tls.certificates.isEmpty {
+            let files = DevCertificate.files(in: tls.devCertificateDirectory)
+            tls.certificates = [TLSConfig.CertificatePair(certificate: files.certificateChain, key: files.privateKey)]
+        }
+        if tls.certificates.isEmpty {
+            value.report("listener '\(listener)': tls needs at least one entry in certificates, or dev_certificate: true")
+        }
+        return tls
+    }
+
+    private func readHTTP2(_ value: YAMLValue) -> HTTP2Config {
+        var http2 = HTTP2Config()
+        guard let fields = value.mapping(allowed: ["enabled", "max_concurrent_streams", "max_header_list_size", "max_resets", "reset_window"]) else { return http2 }
+        if let v = fields["enabled"]?.bool() { http2.enabled = v }
+        if let v = fields["max_concurrent_streams"]?.int(in: 1...10_000) { http2.maxConcurrentStreams = v }
+        if let v = fields["max_header_list_size"]?.byteSize(atLeast: 1024) { http2.maxHeaderListSize = v }
+        if let v = fields["max_resets"]?.int(in: 1...1_000_000) { http2.maxResets = v }
+        if let v = fields["reset_window"]?.durationNanoseconds() { http2.resetWindow = v }
+        return http2
     }
 
     private func readAdmin(_ value: YAMLValue) -> AdminConfig? {

@@ -32,11 +32,18 @@ public struct ListenerConfig: Sendable {
     public var address: HostPort
     /// Host names accepted in absolute-form request targets (`GET http://name/ HTTP/1.1`).
     public var serverNames: [String]
+    /// TLS termination; nil for plain HTTP.
+    public var tls: TLSConfig?
+    public var http2 = HTTP2Config()
+    /// A plain listener answers every request with 308 to the HTTPS URL. Defaults to true when
+    /// some listener has TLS.
+    public var redirectToHTTPS = false
 
-    public init(name: String, address: HostPort, serverNames: [String] = []) {
+    public init(name: String, address: HostPort, serverNames: [String] = [], tls: TLSConfig? = nil) {
         self.name = name
         self.address = address
         self.serverNames = serverNames
+        self.tls = tls
     }
 }
 

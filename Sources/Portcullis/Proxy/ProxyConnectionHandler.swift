@@ -36,7 +36,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let runtime: GatewayRuntime
     private let resources: LoopResources
     private let listener: Listener
-    private let decoder: ObservedRequestDecoder
+    /// The HTTP/1 decoder; nil on an HTTP/2 stream.
+    private let decoder: ObservedRequestDecoder?
+    private let isHTTP2: Bool
     private var context: ChannelHandlerContext!
     private var peer: IPAddress = .v4(0)
     private var peerIsTrusted = false
@@ -83,6 +85,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// A chunked request waits for its first chunk to parse before anything goes upstream,
     /// so a malformed chunk size is refused with nothing forwarded.
     private var connectDeferred = false
+    /// An HTTP/2 request without content-length: chunked upstream if a body turns up.
+    private var lengthUnknown = false
     private var tunnelRequested = false
     private var tunnelAccepted = false
     private var responseHeadSent = false
@@ -92,7 +96,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The response to the client is chunked (so it may carry trailers).
     private var clientChunked = false
 
-    init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder) {
+    init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder?) {
+        self.isHTTP2 = decoder == nil
         self.runtime = runtime
         self.resources = resources
         self.listener = listener
@@ -203,9 +208,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard state == .awaitingHead else { return }
         resetExchange()
         lastClientProgressAt = resources.sweeper.now
-        clientVersion = head.version
+        // An HTTP/2 stream is one exchange; answers to it are shaped like HTTP/1.1 and the codec
+        // drops what HTTP/2 forbids (Connection, Transfer-Encoding).
+        clientVersion = isHTTP2 ? .http1_1 : head.version
         let scan = RequestHeadScan(head.headers, peerIsTrusted: peerIsTrusted)
-        clientKeepAlive = scan.isKeepAlive(version: head.version)
+        clientKeepAlive = isHTTP2 || scan.isKeepAlive(version: head.version)
         isHeadRequest = head.method == .HEAD
 
         var requestId: String
@@ -216,7 +223,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
 
         var accepted: RequestHygiene.Accepted
-        switch runtime.hygiene.check(head, scan: scan, serverNames: listener.serverNames) {
+        switch runtime.hygiene.check(head, scan: scan, serverNames: listener.serverNames, http2: isHTTP2) {
         case .success(let value):
             accepted = value
             // HTTP/1.0 may omit Host; the upstream speaks HTTP/1.1 and needs one.
@@ -273,6 +280,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         mayRetry = accepted.framing == .none && head.method.isIdempotent
         state = .awaitingUpstream
         connectDeferred = accepted.framing == .chunked && !scan.hasExpect
+        if isHTTP2, accepted.framing == .none {
+            // HTTP/2 may send a body without a length: wait for the first DATA or the end of the stream.
+            lengthUnknown = true
+            connectDeferred = true
+        }
         if !connectDeferred { connectUpstream(excluding: nil) }
     }
 
@@ -325,6 +337,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func connectIfDeferred() {
         guard connectDeferred else { return }
         connectDeferred = false
+        if lengthUnknown {
+            if case .body = bufferedParts.first {
+                upstreamHead?.headers.add(name: "Transfer-Encoding", value: "chunked")
+            } else if let method = upstreamHead?.method {
+                mayRetry = method.isIdempotent
+            }
+        }
         connectUpstream(excluding: nil)
     }
 
@@ -451,6 +470,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         attempts = 0
         mayRetry = false
         connectDeferred = false
+        lengthUnknown = false
         tunnelRequested = false
         tunnelAccepted = false
         responseHeadSent = false
@@ -520,7 +540,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let timeouts = runtime.config.timeouts
         switch state {
         case .awaitingHead:
-            if decoder.hasPartialInput {
+            if decoder?.hasPartialInput == true {
                 // A head has started: it must be complete within header_read (slowloris guard).
                 guard let seen = headSeenAt else {
                     headSeenAt = now

@@ -31,10 +31,14 @@ public struct RequestHygiene: Sendable {
     }
 
     public func check(_ head: HTTPRequestHead, serverNames: [String]) -> Result<Accepted, ProblemResponse> {
-        check(head, scan: RequestHeadScan(head.headers, peerIsTrusted: false), serverNames: serverNames)
+        check(head, scan: RequestHeadScan(head.headers, peerIsTrusted: false), serverNames: serverNames, http2: false)
     }
 
-    func check(_ head: HTTPRequestHead, scan: RequestHeadScan, serverNames: [String]) -> Result<Accepted, ProblemResponse> {
+    /// - Parameter http2: the head came from an HTTP/2 stream (already framed and validated by the
+    ///   HTTP/2 codec, which turns `:authority` into `Host`); it is checked like HTTP/1.1.
+    func check(_ head: HTTPRequestHead, scan: RequestHeadScan, serverNames: [String], http2: Bool) -> Result<Accepted, ProblemResponse> {
+        var head = head
+        if http2 { head.version = .http1_1 }
         guard head.version.major == 1, head.version.minor <= 1 else {
             return .failure(ProblemResponse(status: .httpVersionNotSupported, slug: "http-version", detail: "HTTP/\(head.version.major).\(head.version.minor) is not supported; use HTTP/1.1"))
         }

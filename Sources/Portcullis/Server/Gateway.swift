@@ -21,6 +21,8 @@ public final class Gateway: Service, Sendable {
         var admin: Channel?
         var quiesce: ServerQuiescingHelper
         var pools: [LoopResources]
+        /// Certificate reload loops, one per TLS listener.
+        var reloads: [Task<Void, Never>]
     }
 
     public init(config: GatewayConfig, logger: Logger) throws {
@@ -79,21 +81,49 @@ public final class Gateway: Service, Sendable {
         let config = runtime.config
         let quiesce = ServerQuiescingHelper(group: group)
         let byLoop = UnsafeTransfer(Dictionary(uniqueKeysWithValues: resources.map { (ObjectIdentifier($0.pool.eventLoop), $0) }))
+        let httpsPort = config.listeners.first { $0.tls != nil }?.address.port
         var listeners: [Channel] = []
+        var providers: [TLSContextProvider] = []
         do {
             for listener in config.listeners {
-                let context = ProxyConnectionHandler.Listener(name: listener.name, scheme: "http", serverNames: listener.serverNames)
-                let channel = try await makeBootstrap(group: group, quiesce: quiesce, listener: context, resources: byLoop)
+                let context = ProxyConnectionHandler.Listener(name: listener.name, scheme: listener.tls == nil ? "http" : "https", serverNames: listener.serverNames)
+                let pipeline = ConnectionPipeline(runtime: runtime, listener: context, resources: byLoop)
+                let setUp: @Sendable (Channel) throws -> Void
+                if let tls = listener.tls {
+                    let provider = try await NIOThreadPool.singleton.runIfActive {
+                        try TLSContextProvider(listener: listener.name, config: tls, http2: listener.http2.enabled, logger: self.logger)
+                    }
+                    providers.append(provider)
+                    let http2 = listener.http2
+                    setUp = { channel in try pipeline.addTLS(to: channel, provider: provider, http2: http2) }
+                } else if listener.redirectToHTTPS, let httpsPort {
+                    setUp = { channel in try pipeline.addRedirect(to: channel, httpsPort: httpsPort) }
+                } else {
+                    setUp = { channel in try pipeline.addHTTP1(to: channel) }
+                }
+                let channel = try await makeBootstrap(group: group, quiesce: quiesce, setUp: setUp)
                     .bind(host: listener.address.host, port: listener.address.port).get()
                 listeners.append(channel)
-                logger.info("listening", metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                logger.info("listening", metadata: [
+                    "listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                    "protocol": "\(listener.tls != nil ? (listener.http2.enabled ? "https (h2, http/1.1)" : "https (http/1.1)") : (listener.redirectToHTTPS ? "http → 308 to https" : "http"))",
+                ])
             }
             var admin: Channel?
             if let adminConfig = config.admin {
                 admin = try await AdminServer.bind(group: group, address: adminConfig.address, gateway: self)
                 logger.info("admin listening", metadata: ["address": "\(admin!.localAddress.map { "\($0)" } ?? "?")"])
             }
-            return BoundState(group: group, listeners: listeners, admin: admin, quiesce: quiesce, pools: resources)
+            let reloads = providers.map { provider in
+                Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(nanoseconds: UInt64(provider.reloadInterval))
+                        // File reads block: keep them off the event loops and the concurrency pool.
+                        try? await NIOThreadPool.singleton.runIfActive { provider.reloadIfChanged() }
+                    }
+                }
+            }
+            return BoundState(group: group, listeners: listeners, admin: admin, quiesce: quiesce, pools: resources, reloads: reloads)
         } catch {
             for channel in listeners { try? await channel.close() }
             throw error
@@ -110,13 +140,8 @@ public final class Gateway: Service, Sendable {
         }
     }
 
-    private func makeBootstrap(group: MultiThreadedEventLoopGroup, quiesce: ServerQuiescingHelper, listener: ProxyConnectionHandler.Listener, resources: UnsafeTransfer<[ObjectIdentifier: LoopResources]>) -> ServerBootstrap {
+    private func makeBootstrap(group: MultiThreadedEventLoopGroup, quiesce: ServerQuiescingHelper, setUp: @escaping @Sendable (Channel) throws -> Void) -> ServerBootstrap {
         let runtime = self.runtime
-        let limits = runtime.config.limits
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
-        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
-        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -132,16 +157,7 @@ public final class Gateway: Service, Sendable {
                     return channel.close()
                 }
                 channel.closeFuture.whenComplete { _ in runtime.releaseConnection() }
-                return channel.eventLoop.makeCompletedFuture {
-                    let loopResources = resources.value[ObjectIdentifier(channel.eventLoop)]!
-                    let decoder = ObservedRequestDecoder(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits))
-                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
-                    encoderConfiguration.automaticallySetFramingHeaders = false
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(decoder), name: GatewayChannelNames.decoder)
-                    try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration), name: GatewayChannelNames.encoder)
-                    try sync.addHandler(ProxyConnectionHandler(runtime: runtime, resources: loopResources, listener: listener, decoder: decoder), name: GatewayChannelNames.proxy)
-                }
+                return channel.eventLoop.makeCompletedFuture { try setUp(channel) }
             }
     }
 
@@ -173,6 +189,7 @@ public final class Gateway: Service, Sendable {
             return current
         }) else { return nil }
         readiness.markDraining()
+        for reload in state.reloads { reload.cancel() }
         logger.info("draining", metadata: ["timeout": "\(Units.formatDuration(runtime.config.timeouts.drain))", "connections": "\(runtime.currentConnections)"])
         let drained = state.group.next().makePromise(of: Void.self)
         state.quiesce.initiateShutdown(promise: drained)

@@ -1,0 +1,81 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOSSL
+import NIOTLS
+
+/// Builds a client connection's pipeline: plain HTTP/1.1, TLS with ALPN (HTTP/1.1 or HTTP/2), or
+/// the redirect to HTTPS. Every request, whatever the protocol, reaches a `ProxyConnectionHandler`
+/// as `HTTPServerRequestPart`s.
+struct ConnectionPipeline: Sendable {
+    let runtime: GatewayRuntime
+    let listener: ProxyConnectionHandler.Listener
+    let resources: UnsafeTransfer<[ObjectIdentifier: LoopResources]>
+
+    private var decoderLimits: NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = runtime.config.limits.maxHeaderBytes
+        limits.maxHeaderListSize = runtime.config.limits.maxHeaderBytes
+        limits.maxHeaderFieldCount = runtime.config.limits.maxHeaderCount
+        return limits
+    }
+
+    private func loopResources(_ channel: Channel) -> LoopResources {
+        resources.value[ObjectIdentifier(channel.eventLoop)]!
+    }
+
+    /// HTTP/1.1 on a plain or TLS connection.
+    func addHTTP1(to channel: Channel) throws {
+        let decoder = ObservedRequestDecoder(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits))
+        var encoderConfiguration = HTTPResponseEncoder.Configuration()
+        encoderConfiguration.automaticallySetFramingHeaders = false
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(ByteToMessageHandler(decoder), name: GatewayChannelNames.decoder)
+        try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration), name: GatewayChannelNames.encoder)
+        try sync.addHandler(ProxyConnectionHandler(runtime: runtime, resources: loopResources(channel), listener: listener, decoder: decoder), name: GatewayChannelNames.proxy)
+    }
+
+    /// TLS, then HTTP/2 or HTTP/1.1 as ALPN decides.
+    func addTLS(to channel: Channel, provider: TLSContextProvider, http2: HTTP2Config) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(NIOSSLServerHandler(context: provider.context))
+        try sync.addHandler(TLSHandshakeTimeoutHandler(timeout: .nanoseconds(provider.handshakeTimeout)))
+        try sync.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+            channel.eventLoop.makeCompletedFuture {
+                if case .negotiated("h2") = result, http2.enabled {
+                    try addHTTP2(to: channel, http2: http2)
+                } else {
+                    try addHTTP1(to: channel)
+                }
+            }
+        })
+    }
+
+    /// HTTP/2: each stream becomes an HTTP/1-shaped exchange with its own `ProxyConnectionHandler`.
+    func addHTTP2(to channel: Channel, http2: HTTP2Config) throws {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: http2.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: http2.maxHeaderListSize ?? runtime.config.limits.maxHeaderBytes),
+        ]
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        // Rapid reset (CVE-2023-44487): too many RST_STREAMs within the window → GOAWAY.
+        stream.streamResetFrameRateLimit.maximumCount = http2.maxResets
+        stream.streamResetFrameRateLimit.windowLength = .nanoseconds(http2.resetWindow)
+        let resources = loopResources(channel)
+        let runtime = self.runtime
+        let listener = self.listener
+        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .server, connectionConfiguration: connection, streamConfiguration: stream) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                try streamChannel.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try streamChannel.pipeline.syncOperations.addHandler(ProxyConnectionHandler(runtime: runtime, resources: resources, listener: listener, decoder: nil))
+            }
+        }
+    }
+
+    /// A plain listener that sends every request to the HTTPS listener with 308.
+    func addRedirect(to channel: Channel, httpsPort: Int) throws {
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+        try channel.pipeline.syncOperations.addHandler(HTTPSRedirectHandler(httpsPort: httpsPort, maxURIBytes: runtime.config.limits.maxURIBytes))
+    }
+}
