@@ -5,23 +5,26 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct LifecycleTests {
     @Test func sigtermDrainsAnInFlightRequestThenExitsZero() async throws {
-        let demo = try await Upstreams.demo()
-        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { drain: 10s }"))
+        let upstream = try await RecordingUpstream.start(delay: .milliseconds(1500))
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [upstream.port], extra: "timeouts: { drain: 10s }"))
         defer { gateway.stop() }
 
-        async let slow = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1500")
-        try await Task.sleep(for: .milliseconds(400))
+        async let slow = TestHTTPClient.get(port: gateway.httpPort, path: "/in-flight")
+        // Wait until the application has the request: then it is in flight for sure.
+        let deadline = Date().addingTimeInterval(10)
+        while !upstream.receivedText.contains("/in-flight"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         kill(gateway.pid, SIGTERM)
-        try await Task.sleep(for: .milliseconds(200))
+        try await Task.sleep(for: .milliseconds(300))
         // New connections are refused while the in-flight request finishes.
-        await #expect(throws: (any Error).self) { _ = try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/late") }
+        await #expect(throws: (any Error).self) { _ = try await TestHTTPClient.get(port: gateway.httpPort, path: "/late") }
         let response = try await slow
         #expect(response.status == 200)
-        #expect(response.json["waited_ms"] as? Int == 1500)
+        #expect(response.text == "ok")
         let status = gateway.terminate(timeout: 10)
         #expect(status == 0)
         #expect(gateway.log.contains("draining"))
-        try await demo.stop()
+        #expect(!upstream.receivedText.contains("/late"))
+        await upstream.stop()
     }
 
     @Test func validateListsEveryMistakeWithItsPosition() throws {

@@ -28,8 +28,14 @@ public enum DevCertificate {
         if manager.fileExists(atPath: paths.certificateChain), manager.fileExists(atPath: paths.privateKey), manager.fileExists(atPath: paths.authority) {
             return false
         }
-        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try issue(into: directory, leaves: [(stem: "localhost", names: ["localhost", "127.0.0.1", "::1"])], now: now)
+        return true
+    }
 
+    /// Writes a new CA (`ca.pem`, `ca-key.pem`) and, for each leaf, `<stem>.pem` (certificate and CA)
+    /// and `<stem>-key.pem`, ECDSA P-256. Names that parse as IP addresses become IP address SANs.
+    public static func issue(into directory: String, leaves: [(stem: String, names: [String])], now: Date = Date()) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let authorityKey = P256.Signing.PrivateKey()
         let authorityName = try DistinguishedName {
             OrganizationName("Portcullis development")
@@ -50,35 +56,44 @@ public enum DevCertificate {
             },
             issuerPrivateKey: Certificate.PrivateKey(authorityKey)
         )
-
-        let leafKey = P256.Signing.PrivateKey()
-        let leaf = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: Certificate.PublicKey(leafKey.publicKey),
-            notValidBefore: now.addingTimeInterval(-3600),
-            notValidAfter: now.addingTimeInterval(90 * 86400),
-            issuer: authorityName,
-            subject: try DistinguishedName { CommonName("localhost") },
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames([
-                    .dnsName("localhost"),
-                    .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                    .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
-                ])
-            },
-            issuerPrivateKey: Certificate.PrivateKey(authorityKey)
-        )
-
-        try write(leafKey.pemRepresentation, to: paths.privateKey, mode: 0o600)
+        let authorityPEM = try authority.serializeAsPEM().pemString + "\n"
         try write(authorityKey.pemRepresentation, to: directory + "/ca-key.pem", mode: 0o600)
-        try write(try leaf.serializeAsPEM().pemString + "\n" + authority.serializeAsPEM().pemString + "\n", to: paths.certificateChain, mode: 0o644)
-        try write(try authority.serializeAsPEM().pemString + "\n", to: paths.authority, mode: 0o644)
-        return true
+        try write(authorityPEM, to: directory + "/ca.pem", mode: 0o644)
+
+        for leaf in leaves {
+            let key = P256.Signing.PrivateKey()
+            let certificate = try Certificate(
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(),
+                publicKey: Certificate.PublicKey(key.publicKey),
+                notValidBefore: now.addingTimeInterval(-3600),
+                notValidAfter: now.addingTimeInterval(90 * 86400),
+                issuer: authorityName,
+                subject: try DistinguishedName { CommonName(leaf.names.first ?? leaf.stem) },
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    Critical(BasicConstraints.notCertificateAuthority)
+                    Critical(KeyUsage(digitalSignature: true))
+                    try ExtendedKeyUsage([.serverAuth])
+                    SubjectAlternativeNames(leaf.names.map(generalName))
+                },
+                issuerPrivateKey: Certificate.PrivateKey(authorityKey)
+            )
+            try write(key.pemRepresentation, to: "\(directory)/\(leaf.stem)-key.pem", mode: 0o600)
+            try write(try certificate.serializeAsPEM().pemString + "\n" + authorityPEM, to: "\(directory)/\(leaf.stem).pem", mode: 0o644)
+        }
+    }
+
+    private static func generalName(_ name: String) -> GeneralName {
+        if let address = IPAddress(name) {
+            switch address {
+            case .v4(let value):
+                return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: value.bigEndian) { ArraySlice($0) }))
+            case .v6(let value):
+                return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: value.bigEndian) { ArraySlice($0) }))
+            }
+        }
+        return .dnsName(name)
     }
 
     private static func write(_ text: String, to path: String, mode: Int) throws {

@@ -9,18 +9,34 @@ final class GatewayProcess: @unchecked Sendable {
     let logURL: URL
     private var stopped = false
 
-    /// - Parameter configBody: the config without `listeners` and `admin` (they are added here with free ports).
-    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"]) throws {
+    /// The HTTPS listener's port, when the gateway was started with `tls`.
+    let tlsPort: Int
+
+    /// - Parameters:
+    ///   - configBody: the config without `listeners` and `admin` (they are added here with free ports).
+    ///   - tls: the `tls:` block (and any other keys) of an HTTPS listener, added next to the plain one.
+    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "") throws {
         httpPort = try FreePort.next()
         adminPort = try FreePort.next()
+        tlsPort = try FreePort.next()
         directory = try TestPaths.temporaryDirectory()
         logURL = directory.appendingPathComponent("gateway.log")
         let names = serverNames.map { "\"\($0)\"" }.joined(separator: ", ")
+        let tlsListener = tls.map { block in
+            """
+              - name: https
+                address: 127.0.0.1:\(tlsPort)
+                server_names: [\(names)]
+            \(block.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            """
+        } ?? ""
         let config = """
             listeners:
               - name: http
                 address: 127.0.0.1:\(httpPort)
                 server_names: [\(names)]
+            \(plainListener.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            \(tlsListener)
             admin:
               address: 127.0.0.1:\(adminPort)
             \(configBody)
@@ -37,8 +53,8 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Starts a gateway and waits until its admin listener answers /healthz.
-    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"]) async throws -> GatewayProcess {
-        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames)
+    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "") async throws -> GatewayProcess {
+        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if !gateway.process.isRunning {

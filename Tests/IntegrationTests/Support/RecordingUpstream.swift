@@ -17,12 +17,13 @@ final class RecordingUpstream: Sendable {
         self.received = received
     }
 
-    static func start() async throws -> RecordingUpstream {
+    /// - Parameter delay: how long to wait before answering each request (a slow application).
+    static func start(delay: TimeAmount = .zero) async throws -> RecordingUpstream {
         let received = NIOLockedValueBox<[UInt8]>([])
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(received: received))
+                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(received: received, delay: delay))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -38,9 +39,13 @@ private final class RecordingHandler: ChannelInboundHandler, @unchecked Sendable
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let received: NIOLockedValueBox<[UInt8]>
+    let delay: TimeAmount
     var pending: [UInt8] = []
 
-    init(received: NIOLockedValueBox<[UInt8]>) { self.received = received }
+    init(received: NIOLockedValueBox<[UInt8]>, delay: TimeAmount) {
+        self.received = received
+        self.delay = delay
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = Array(unwrapInboundIn(data).readableBytesView)
@@ -49,7 +54,13 @@ private final class RecordingHandler: ChannelInboundHandler, @unchecked Sendable
         // Answer once per complete head; bodies in these tests are empty or ignored.
         while let end = pending.firstRange(of: Array("\r\n\r\n".utf8)) {
             pending.removeSubrange(..<end.upperBound)
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")), promise: nil)
+            let answer = wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+            if delay == .zero {
+                context.writeAndFlush(answer, promise: nil)
+            } else {
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: delay) { bound.value.writeAndFlush(answer, promise: nil) }
+            }
         }
     }
 }
