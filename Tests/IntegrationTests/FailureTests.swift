@@ -46,11 +46,10 @@ struct FailureTests {
         let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { upstream_response: 300ms }"))
         defer { gateway.stop() }
 
-        let started = Date()
+        // The application would answer 200 after 3 s: a 504 means the gateway's timeout fired first.
         let response = try await TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=3000")
         #expect(response.status == 504)
         #expect(response.json["type"] as? String == "https://portcullis.dev/problems/upstream-timeout")
-        #expect(Date().timeIntervalSince(started) < 2.5)
         // The connection that timed out is not reused: the next request is answered normally.
         #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=10").status == 200)
         try await demo.stop()

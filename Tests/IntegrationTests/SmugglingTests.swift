@@ -116,7 +116,8 @@ struct SmugglingTests {
         let result = try await RawConnection.exchange(port: gateway.httpPort, chunks: chunks, pause: .milliseconds(300), timeout: .seconds(5))
         #expect(result.closedByPeer)
         #expect(result.statusCode == 408)
-        #expect(Date().timeIntervalSince(started) < 4)
+        // The head never completes: without the header timeout only client_idle (75 s) would end it.
+        #expect(Date().timeIntervalSince(started) < 4.5)  // the client gives up at 5 s
         #expect(upstream.receivedBytes.isEmpty)
         await upstream.stop()
     }

@@ -208,7 +208,7 @@ struct TLSTests {
         let started = Date()
         let silent = try await RawConnection.exchange(port: gateway.tlsPort, chunks: [], timeout: .seconds(5))
         #expect(silent.closedByPeer)
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 4.5)  // the client gives up at 5 s
         // EOF in the middle of a handshake leaves nothing in CLOSE_WAIT.
         let half = try Command.run(Command.python, ["-c", """
             import socket, time

@@ -46,6 +46,8 @@ enum RawConnection {
         }
         for (index, chunk) in chunks.enumerated() {
             if index > 0, pause > .zero { try await Task.sleep(nanoseconds: UInt64(pause.nanoseconds)) }
+            // A peer that closed (a slowloris cut off) gets no more.
+            if !channel.isActive { break }
             try? await channel.writeAndFlush(ByteBuffer(bytes: chunk))
         }
         defer {
