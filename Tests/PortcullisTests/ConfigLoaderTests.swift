@@ -541,3 +541,76 @@ import Testing
         #expect(problems(yaml) == ["test.yaml:2:29: limits.max_uri_bytes (8192) must not exceed limits.max_header_bytes (4096): the request line is part of the head"])
     }
 }
+
+@Suite struct TLSConfigLoaderTests {
+    private func load(_ listeners: String) throws(DiagnosticsError) -> GatewayConfig {
+        try ConfigLoader.parse(yaml: """
+            listeners:
+            \(listeners)
+            upstreams:
+              demo: { endpoints: [127.0.0.1:3000] }
+            routes: [{ name: app, upstream: demo }]
+            """, file: "test.yaml", environment: [:])
+    }
+
+    private func problems(_ listeners: String) -> [String] {
+        do {
+            _ = try load(listeners)
+            return []
+        } catch {
+            return error.diagnostics.map(\.description)
+        }
+    }
+
+    @Test func tlsListenerWithCertificatesAndHTTP2Settings() throws {
+        let config = try load("""
+              - name: https
+                address: 127.0.0.1:8443
+                tls:
+                  certificates:
+                    - { certificate: a.pem, key: a-key.pem }
+                    - { certificate: b.pem, key: b-key.pem }
+                  unknown_server_name: refuse
+                  handshake_timeout: 3s
+                http2: { max_concurrent_streams: 10, max_resets: 5, reset_window: 1s }
+            """)
+        let tls = try #require(config.listeners[0].tls)
+        #expect(tls.certificates == [.init(certificate: "a.pem", key: "a-key.pem"), .init(certificate: "b.pem", key: "b-key.pem")])
+        #expect(tls.unknownServerName == .refuse)
+        #expect(tls.handshakeTimeout == 3_000_000_000)
+        #expect(config.listeners[0].http2.maxConcurrentStreams == 10)
+        #expect(config.listeners[0].http2.maxResets == 5)
+        #expect(config.listeners[0].http2.resetWindow == 1_000_000_000)
+    }
+
+    @Test func devCertificateStandsInForMissingCertificates() throws {
+        let config = try load("""
+              - { name: https, address: 127.0.0.1:8443, tls: { dev_certificate: true } }
+            """)
+        #expect(config.listeners[0].tls?.certificates == [.init(certificate: "certs/dev/localhost.pem", key: "certs/dev/localhost-key.pem")])
+    }
+
+    @Test func plainListenersRedirectOnlyWhenSomeListenerHasTLS() throws {
+        let withTLS = try load("""
+              - { name: https, address: 127.0.0.1:8443, tls: { dev_certificate: true } }
+              - { name: http, address: 127.0.0.1:8080 }
+              - { name: serving, address: 127.0.0.1:8081, redirect_to_https: false }
+            """)
+        #expect(withTLS.listeners.map(\.redirectToHTTPS) == [false, true, false])
+        let plainOnly = try load("""
+              - { name: http, address: 127.0.0.1:8080 }
+            """)
+        #expect(plainOnly.listeners[0].redirectToHTTPS == false)
+    }
+
+    @Test func tlsMistakesAreReportedWithPositions() {
+        #expect(problems("""
+              - { name: https, address: 127.0.0.1:8443, tls: { unknown_server_name: guess } }
+              - { name: other, address: 127.0.0.1:8444, tls: { dev_certificate: true }, redirect_to_https: true }
+            """) == [
+            "test.yaml:2:73: listeners[0].tls.unknown_server_name must be one of default, refuse; found 'guess'",
+            "test.yaml:2:50: listener 'https': tls needs at least one entry in certificates, or dev_certificate: true",
+            "test.yaml:3:96: listener 'other' has TLS: redirect_to_https is for plain listeners",
+        ])
+    }
+}
