@@ -49,10 +49,16 @@ import Testing
             return
         }
         #expect(config.workers == nil)
-        let listener = try #require(config.listeners.first)
-        #expect(config.listeners.count == 1)
+        #expect(config.listeners.count == 2)
+        let https = try #require(config.listeners.first)
+        #expect(https.name == "https")
+        #expect(https.address == HostPort(host: "127.0.0.1", port: 8443))
+        #expect(https.tls?.devCertificate == true)
+        #expect(https.http2.enabled)
+        let listener = try #require(config.listeners.last)
         #expect(listener.name == "http")
         #expect(listener.address == HostPort(host: "127.0.0.1", port: 8080))
+        #expect(listener.redirectToHTTPS)
         #expect(listener.serverNames == ["localhost", "127.0.0.1", "[::1]"])
         #expect(config.admin?.address == HostPort(host: "127.0.0.1", port: 9090))
         #expect(config.trustedProxies.isEmpty)
