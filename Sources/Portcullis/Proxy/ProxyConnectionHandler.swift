@@ -52,49 +52,21 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     var sweepSlot = -1
     /// The peer address as text, computed once per connection for X-Forwarded-For.
     private var peerText = ""
-    // Timestamps from the loop's coarse clock; the sweeper compares them with the timeouts.
-    private var waitingSince = NIODeadline.uptimeNanoseconds(0)
-    private var headSeenAt: NIODeadline?
-    private var requestSentAt = NIODeadline.uptimeNanoseconds(0)
-    private var lastClientProgressAt = NIODeadline.uptimeNanoseconds(0)
-    private var lastUpstreamProgressAt = NIODeadline.uptimeNanoseconds(0)
-    private var clientProgressed = false
-    private var upstreamProgressed = false
+    private var deadlines = ConnectionDeadlines()
+    /// The gateway is shutting down: every response from now on closes the connection.
+    private var quiescing = false
     /// Parts of pipelined requests that arrived while an earlier one was in progress; reads are
     /// held while any wait, so this stays small.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
     /// A parse error in a pipelined request, answered once the requests before it are.
     private var deferredProblem: ProblemResponse?
-    /// Since when the client has not been taking what we write (coarse clock).
-    private var clientBlockedSince: NIODeadline?
 
-    // The exchange in progress (one at a time: HTTPServerPipelineHandler queues pipelined requests).
-    private var requestContext: RequestContext?
-    private var upstreamHead: HTTPRequestHead?
-    private var clientVersion = HTTPVersion.http1_1
-    private var clientKeepAlive = true
-    private var isHeadRequest = false
-    private var requestComplete = false
-    private var requestSent = false
+    /// The exchange in progress (one at a time: pipelined requests wait in `pipelined`).
+    private var exchange = RequestExchange()
+    /// Request parts read while no upstream connection is attached yet (kept across exchanges
+    /// for its storage).
     private var bufferedParts = CircularBuffer<HTTPClientRequestPart>(initialCapacity: 4)
-    private var bodyBytes = 0
-    private var bodyLimit = 0
     private var upstream: UpstreamConnection?
-    private var attempts = 0
-    private var mayRetry = false
-    /// A chunked request waits for its first chunk to parse before anything goes upstream,
-    /// so a malformed chunk size is refused with nothing forwarded.
-    private var connectDeferred = false
-    /// An HTTP/2 request without content-length: chunked upstream if a body turns up.
-    private var lengthUnknown = false
-    private var tunnelRequested = false
-    private var tunnelAccepted = false
-    private var responseHeadSent = false
-    private var responseBytesSeen = false
-    private var upstreamKeepAlive = true
-    private var closeAfterResponse = false
-    /// The response to the client is chunked (so it may carry trailers).
-    private var clientChunked = false
 
     init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder?) {
         self.isHTTP2 = decoder == nil
@@ -137,13 +109,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .awaitingHead:
             respondAndClose(problem(for: parserError), requestId: resources.requestIds.make())
         case .awaitingUpstream, .forwarding:
-            if requestComplete {
+            if exchange.requestComplete {
                 // The bad bytes belong to a request pipelined behind this one: answer it in turn.
                 deferredProblem = problem(for: parserError)
-            } else if !responseHeadSent {
+            } else if !exchange.responseHeadSent {
                 // A bad chunk in the body: the upstream must not see the rest.
                 abortUpstream()
-                respondAndClose(.badRequest("the request body is not valid HTTP/1.1 framing: \(ParserErrorDescription.describe(parserError))"), requestId: requestContext?.requestId ?? resources.requestIds.make())
+                respondAndClose(.badRequest("the request body is not valid HTTP/1.1 framing: \(ParserErrorDescription.describe(parserError))"), requestId: exchange.requestContext?.requestId ?? resources.requestIds.make())
             } else {
                 abortUpstream()
                 context.close(promise: nil)
@@ -168,7 +140,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown: an idle connection closes now, a busy one after its response.
-            if state == .awaitingHead, pipelined.isEmpty { context.close(promise: nil) } else { closeAfterResponse = true }
+            quiescing = true
+            if state == .awaitingHead, pipelined.isEmpty { context.close(promise: nil) } else { exchange.closeAfterResponse = true }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -178,7 +151,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if !pipelined.isEmpty || (requestComplete && state != .awaitingHead) {
+        if !pipelined.isEmpty || (exchange.requestComplete && state != .awaitingHead) {
             if state != .answered, state != .closed { pipelined.append(part) }
             return
         }
@@ -206,14 +179,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func receivedHead(_ head: HTTPRequestHead) {
         guard state == .awaitingHead else { return }
-        resetExchange()
-        lastClientProgressAt = resources.sweeper.now
+        exchange = RequestExchange()
+        bufferedParts.removeAll(keepingCapacity: true)
+        if quiescing { exchange.closeAfterResponse = true }
+        deadlines.headReceived(now: resources.sweeper.now)
         // An HTTP/2 stream is one exchange; answers to it are shaped like HTTP/1.1 and the codec
         // drops what HTTP/2 forbids (Connection, Transfer-Encoding).
-        clientVersion = isHTTP2 ? .http1_1 : head.version
+        exchange.clientVersion = isHTTP2 ? .http1_1 : head.version
         let scan = RequestHeadScan(head.headers, peerIsTrusted: peerIsTrusted)
-        clientKeepAlive = isHTTP2 || scan.isKeepAlive(version: head.version)
-        isHeadRequest = head.method == .HEAD
+        exchange.clientKeepAlive = isHTTP2 || scan.isKeepAlive(version: head.version)
+        exchange.isHeadRequest = head.method == .HEAD
 
         var requestId: String
         if peerIsTrusted, let supplied = scan.requestId, RequestIdGenerator.isAcceptable(supplied) {
@@ -236,9 +211,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             respondAndClose(ProblemResponse(status: .notFound, slug: "no-route", detail: "no route serves \(accepted.host)\(accepted.target.prefix(200))"), requestId: requestId)
             return
         }
-        bodyLimit = route.maxBodyBytes
-        if case .contentLength(let length) = accepted.framing, length > bodyLimit {
-            respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body is \(length) bytes; this route accepts at most \(bodyLimit)"), requestId: requestId)
+        exchange.bodyLimit = route.maxBodyBytes
+        if case .contentLength(let length) = accepted.framing, length > exchange.bodyLimit {
+            respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body is \(length) bytes; this route accepts at most \(exchange.bodyLimit)"), requestId: requestId)
             return
         }
 
@@ -250,23 +225,23 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
         let headers = ForwardingHeaders.build(from: head.headers, scan: scan, accepted: accepted, context: requestContext, peerText: peerText, scheme: listener.scheme)
         var forwarded = HTTPRequestHead(version: .http1_1, method: head.method, uri: accepted.target, headers: headers)
-        tunnelRequested = accepted.wantsUpgrade && route.allowUpgrade && head.method == .GET && head.version.minor == 1
-        if tunnelRequested, let protocols = scan.upgrade {
+        exchange.tunnelRequested = accepted.wantsUpgrade && route.allowUpgrade && head.method == .GET && head.version.minor == 1
+        if exchange.tunnelRequested, let protocols = scan.upgrade {
             forwarded.headers.add(name: "Connection", value: "upgrade")
             forwarded.headers.add(name: "Upgrade", value: protocols)
         }
         if accepted.wantsUpgrade {
             // NIO's parser reads nothing after an upgrade request: unless it becomes a tunnel,
             // the connection closes after the answer.
-            closeAfterResponse = true
+            exchange.closeAfterResponse = true
         }
-        if !clientKeepAlive { closeAfterResponse = true }
+        if !exchange.clientKeepAlive { exchange.closeAfterResponse = true }
 
         for phase in route.phases {
             switch phase.requestHead(&forwarded, context: &requestContext, eventLoop: context.eventLoop) {
             case .proceed: continue
             case .respond(let problem):
-                self.requestContext = requestContext
+                exchange.requestContext = requestContext
                 respondAndClose(problem, requestId: requestId)
                 return
             case .respondWith, .pending:
@@ -275,28 +250,28 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
         }
 
-        self.requestContext = requestContext
-        self.upstreamHead = forwarded
-        mayRetry = accepted.framing == .none && head.method.isIdempotent
+        exchange.requestContext = requestContext
+        exchange.upstreamHead = forwarded
+        exchange.mayRetry = accepted.framing == .none && head.method.isIdempotent
         state = .awaitingUpstream
-        connectDeferred = accepted.framing == .chunked && !scan.hasExpect
+        exchange.connectDeferred = accepted.framing == .chunked && !scan.hasExpect
         if isHTTP2, accepted.framing == .none {
             // HTTP/2 may send a body without a length: wait for the first DATA or the end of the stream.
-            lengthUnknown = true
-            connectDeferred = true
+            exchange.lengthUnknown = true
+            exchange.connectDeferred = true
         }
-        if !connectDeferred { connectUpstream(excluding: nil) }
+        if !exchange.connectDeferred { connectUpstream(excluding: nil) }
     }
 
     private func receivedBody(_ buffer: ByteBuffer) {
         switch state {
         case .awaitingUpstream, .forwarding:
-            clientProgressed = true
-            bodyBytes += buffer.readableBytes
-            if bodyBytes > bodyLimit {
+            deadlines.clientProgressed = true
+            exchange.bodyBytes += buffer.readableBytes
+            if exchange.bodyBytes > exchange.bodyLimit {
                 abortUpstream()
-                if !responseHeadSent {
-                    respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body exceeds \(bodyLimit) bytes, the limit of this route"), requestId: requestContext?.requestId ?? "-")
+                if !exchange.responseHeadSent {
+                    respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body exceeds \(exchange.bodyLimit) bytes, the limit of this route"), requestId: exchange.requestContext?.requestId ?? "-")
                 } else {
                     context.close(promise: nil)
                 }
@@ -317,11 +292,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func receivedEnd(_ trailers: HTTPHeaders?) {
         switch state {
         case .awaitingUpstream:
-            requestComplete = true
+            exchange.requestComplete = true
             bufferedParts.append(.end(trailers.map { HopByHopHeaders.strip($0).headers }))
             connectIfDeferred()
         case .forwarding:
-            requestComplete = true
+            exchange.requestComplete = true
             if let upstream {
                 upstream.write(.end(trailers.map { HopByHopHeaders.strip($0).headers }))
                 resources.flushAtEndOfIteration(upstream)
@@ -335,22 +310,22 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: upstream selection
 
     private func connectIfDeferred() {
-        guard connectDeferred else { return }
-        connectDeferred = false
-        if lengthUnknown {
+        guard exchange.connectDeferred else { return }
+        exchange.connectDeferred = false
+        if exchange.lengthUnknown {
             if case .body = bufferedParts.first {
-                upstreamHead?.headers.add(name: "Transfer-Encoding", value: "chunked")
-            } else if let method = upstreamHead?.method {
-                mayRetry = method.isIdempotent
+                exchange.upstreamHead?.headers.add(name: "Transfer-Encoding", value: "chunked")
+            } else if let method = exchange.upstreamHead?.method {
+                exchange.mayRetry = method.isIdempotent
             }
         }
         connectUpstream(excluding: nil)
     }
 
     private func connectUpstream(excluding: Int?) {
-        guard let route = requestContext?.route else { return }
-        attempts += 1
-        switch resources.pool.acquire(route.upstream, excluding: excluding, fresh: tunnelRequested) {
+        guard let route = exchange.requestContext?.route else { return }
+        exchange.attempts += 1
+        switch resources.pool.acquire(route.upstream, excluding: excluding, fresh: exchange.tunnelRequested) {
         case .ready(let connection):
             attach(connection)
         case .noHealthyEndpoint where excluding != nil:
@@ -371,7 +346,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                     resources.pool.abandon(route.upstream, endpoint: endpoint)
                     route.upstream.endpoints[endpoint].recordFailure(now: NIODeadline.now().uptimeNanoseconds)
                     guard state == .awaitingUpstream else { return }
-                    if mayRetry, attempts < 2, route.upstream.endpoints.count > 1 {
+                    if exchange.mayRetry, exchange.attempts < 2, route.upstream.endpoints.count > 1 {
                         connectUpstream(excluding: endpoint)
                         return
                     }
@@ -386,7 +361,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func attach(_ connection: UpstreamConnection) {
-        guard let head = upstreamHead else { return }
+        guard let head = exchange.upstreamHead else { return }
         upstream = connection
         connection.delegate = self
         connection.exchanges += 1
@@ -396,7 +371,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             connection.write(part)
         }
         resources.flushAtEndOfIteration(connection)
-        if requestComplete { markRequestSent() }
+        if exchange.requestComplete { markRequestSent() }
         if pendingRead, connection.isWritable {
             pendingRead = false
             context.read()
@@ -411,7 +386,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         switch state {
-        case .awaitingUpstream where !connectDeferred:
+        case .awaitingUpstream where !exchange.connectDeferred:
             pendingRead = true
         case .forwarding:
             if let upstream, !upstream.isWritable { pendingRead = true } else { context.read() }
@@ -422,7 +397,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         clientWritable = context.channel.isWritable
-        clientBlockedSince = clientWritable ? nil : resources.sweeper.now
+        deadlines.clientWritabilityChanged(writable: clientWritable, now: resources.sweeper.now)
         if clientWritable { upstream?.replayRead() }
         context.fireChannelWritabilityChanged()
     }
@@ -431,8 +406,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Answers with problem+json; the connection closes afterwards when the request was not fully read.
     private func respondProblem(_ problem: ProblemResponse) {
-        let requestId = requestContext?.requestId ?? resources.requestIds.make()
-        if !requestComplete || closeAfterResponse {
+        let requestId = exchange.requestContext?.requestId ?? resources.requestIds.make()
+        if !exchange.requestComplete || exchange.closeAfterResponse {
             respondAndClose(problem, requestId: requestId)
             return
         }
@@ -450,41 +425,21 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func writeProblem(_ problem: ProblemResponse, requestId: String, close: Bool) {
         let body = problem.body(requestId: requestId, allocator: context.channel.allocator)
-        var head = problem.head(version: clientVersion, requestId: requestId, bodyLength: body.readableBytes, close: close)
-        if clientVersion.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
+        var head = problem.head(version: exchange.clientVersion, requestId: requestId, bodyLength: body.readableBytes, close: close)
+        if exchange.clientVersion.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !isHeadRequest { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        if !exchange.isHeadRequest { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        responseHeadSent = true
+        exchange.responseHeadSent = true
     }
 
     // MARK: exchange bookkeeping
 
-    private func resetExchange() {
-        requestContext = nil
-        upstreamHead = nil
-        requestComplete = false
-        requestSent = false
-        bufferedParts.removeAll(keepingCapacity: true)
-        bodyBytes = 0
-        attempts = 0
-        mayRetry = false
-        connectDeferred = false
-        lengthUnknown = false
-        tunnelRequested = false
-        tunnelAccepted = false
-        responseHeadSent = false
-        responseBytesSeen = false
-        upstreamKeepAlive = true
-        closeAfterResponse = false
-        clientChunked = false
-    }
-
     /// Writes the last part of a response; then the connection waits for the next request, or closes.
-    /// The state changes before the write: writing the end lets HTTPServerPipelineHandler deliver a
-    /// pipelined request at once, re-entering this handler.
+    /// The state changes before the write, so that anything the write sets off (a pipelined request
+    /// dispatched right after) finds the connection ready.
     private func finishExchange(writingEnd writeEnd: () -> Void) {
-        if closeAfterResponse || !requestComplete {
+        if exchange.closeAfterResponse || !exchange.requestComplete {
             state = .closed
             writeEnd()
             context.close(promise: nil)
@@ -522,66 +477,47 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func beginWaitingForHead() {
-        responseHeadSent = false
-        requestContext = nil
-        headSeenAt = nil
-        waitingSince = resources.sweeper.now
+        exchange.responseHeadSent = false
+        exchange.requestContext = nil
+        deadlines.waitingForHead(now: resources.sweeper.now)
     }
 
     private func markRequestSent() {
-        requestSent = true
-        requestSentAt = resources.sweeper.now
-        lastUpstreamProgressAt = requestSentAt
+        exchange.requestSent = true
+        deadlines.requestSent(now: resources.sweeper.now)
     }
 
     // MARK: timeouts, checked by the loop's sweeper
 
     func checkDeadlines(now: NIODeadline) {
         let timeouts = runtime.config.timeouts
+        let phase: ConnectionDeadlines.Phase
         switch state {
         case .awaitingHead:
-            if decoder?.hasPartialInput == true {
-                // A head has started: it must be complete within header_read (slowloris guard).
-                guard let seen = headSeenAt else {
-                    headSeenAt = now
-                    return
-                }
-                if now - seen >= .nanoseconds(timeouts.headerRead) {
-                    let problem = ProblemResponse(status: .requestTimeout, slug: "header-timeout", detail: "the request head did not arrive within \(Units.formatDuration(timeouts.headerRead))")
-                    respondAndClose(problem, requestId: resources.requestIds.make())
-                }
-            } else if now - waitingSince >= .nanoseconds(timeouts.clientIdle) {
-                context.close(promise: nil)
-            }
+            phase = .waitingForHead(partialHeadBuffered: decoder?.hasPartialInput == true)
         case .awaitingUpstream, .forwarding:
-            if clientProgressed {
-                clientProgressed = false
-                lastClientProgressAt = now
-            }
-            if upstreamProgressed || upstream?.handler.isHoldingRead == true {
-                // Reads held for backpressure are the client's doing, not the upstream's silence.
-                upstreamProgressed = false
-                lastUpstreamProgressAt = now
-            }
-            if let blocked = clientBlockedSince, now - blocked >= .nanoseconds(timeouts.clientIdle) {
-                // The client stopped reading the response.
-                abortUpstream()
-                context.close(promise: nil)
-                return
-            }
-            if requestSent, !responseHeadSent, now - requestSentAt >= .nanoseconds(timeouts.upstreamResponse), let upstream {
-                upstream.endpoint.recordFailure(now: now.uptimeNanoseconds)
-                abortUpstream()
-                respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(upstream.group.name)' did not answer within \(Units.formatDuration(timeouts.upstreamResponse))"))
-            } else if requestSent, now - lastUpstreamProgressAt >= .nanoseconds(timeouts.upstreamIdle), let upstream {
-                upstreamWentSilent(upstream)
-            } else if !requestComplete, now - lastClientProgressAt >= .nanoseconds(timeouts.clientIdle) {
-                // The client stopped sending its body: nothing more will come.
-                abortUpstream()
-                context.close(promise: nil)
-            }
+            phase = .exchanging(requestComplete: exchange.requestComplete, requestSent: exchange.requestSent, responseHeadSent: exchange.responseHeadSent, upstreamReadHeld: upstream?.handler.isHoldingRead == true)
         default:
+            phase = .other
+        }
+        switch deadlines.check(now: now, phase: phase, timeouts: timeouts) {
+        case nil:
             return
+        case .headerRead:
+            let problem = ProblemResponse(status: .requestTimeout, slug: "header-timeout", detail: "the request head did not arrive within \(Units.formatDuration(timeouts.headerRead))")
+            respondAndClose(problem, requestId: resources.requestIds.make())
+        case .idleConnection:
+            context.close(promise: nil)
+        case .upstreamResponse:
+            guard let upstream else { return }
+            upstream.endpoint.recordFailure(now: now.uptimeNanoseconds)
+            abortUpstream()
+            respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(upstream.group.name)' did not answer within \(Units.formatDuration(timeouts.upstreamResponse))"))
+        case .upstreamSilent:
+            if let upstream { upstreamWentSilent(upstream) }
+        case .clientStalled:
+            abortUpstream()
+            context.close(promise: nil)
         }
     }
 }
@@ -593,13 +529,13 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
 
     func upstreamReceived(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
         guard connection === upstream else { return }
-        responseBytesSeen = true
-        upstreamProgressed = true
+        exchange.responseBytesSeen = true
+        deadlines.upstreamProgressed = true
         switch part {
         case .head(var head):
             if head.status.code < 200, head.status != .switchingProtocols {
                 // 100 Continue and other interim answers go straight through to HTTP/1.1 clients.
-                if clientVersion.minor == 1 {
+                if exchange.clientVersion.minor == 1 {
                     HopByHopHeaders.remove(from: &head.headers)
                     head.version = .http1_1
                     context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -609,11 +545,11 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             }
             connection.endpoint.recordSuccess()
             if head.status == .switchingProtocols {
-                guard tunnelRequested else {
+                guard exchange.tunnelRequested else {
                     upstreamFailed(connection, error: nil)
                     return
                 }
-                tunnelAccepted = true
+                exchange.tunnelAccepted = true
             }
             writeResponseHead(head)
             clientNeedsFlush = true
@@ -621,15 +557,15 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             clientNeedsFlush = true
         case .end(let trailers):
-            if tunnelAccepted {
+            if exchange.tunnelAccepted {
                 switchToTunnel(connection)
                 return
             }
             upstream = nil
-            let reusable = requestSent && upstreamKeepAlive && !tunnelRequested
+            let reusable = exchange.requestSent && exchange.upstreamKeepAlive && !exchange.tunnelRequested
             resources.pool.release(connection, reusable: reusable)
             // Trailers survive only where the client side is chunked too.
-            let forwardedTrailers = clientChunked ? trailers.map { HopByHopHeaders.strip($0).headers } : nil
+            let forwardedTrailers = exchange.clientChunked ? trailers.map { HopByHopHeaders.strip($0).headers } : nil
             finishExchange {
                 self.context.writeAndFlush(self.wrapOutboundOut(.end(forwardedTrailers)), promise: nil)
             }
@@ -637,40 +573,19 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     }
 
     private func writeResponseHead(_ upstreamHead: HTTPResponseHead) {
-        var (headers, connection, upgrade, hasContentLength, wasChunked) = HopByHopHeaders.strip(upstreamHead.headers)
-        upstreamKeepAlive = upstreamHead.version.minor >= 1 ? !connection.close : connection.keepAlive
-        headers.add(name: "X-Request-Id", value: requestContext?.requestId ?? "")
-
-        if tunnelAccepted {
-            headers.add(name: "Connection", value: "upgrade")
-            if let upgrade { headers.add(name: "Upgrade", value: upgrade) }
-        } else {
-            let status = upstreamHead.status.code
-            let bodyless = isHeadRequest || status == 204 || status == 304 || status < 200
-            if !bodyless, !hasContentLength {
-                if clientVersion.minor == 1 {
-                    headers.add(name: "Transfer-Encoding", value: "chunked")
-                    clientChunked = true
-                } else {
-                    // An HTTP/1.0 client learns where the body ends by the connection closing.
-                    closeAfterResponse = true
-                }
-            } else if isHeadRequest, wasChunked, clientVersion.minor == 1 {
-                headers.add(name: "Transfer-Encoding", value: "chunked")
-            }
-            if closeAfterResponse || !requestComplete {
-                headers.add(name: "Connection", value: "close")
-            } else if clientVersion.minor == 0 {
-                headers.add(name: "Connection", value: "keep-alive")
-            }
+        let builder = ResponseHeadBuilder(
+            clientVersion: exchange.clientVersion, isHeadRequest: exchange.isHeadRequest, requestComplete: exchange.requestComplete,
+            closeAfterResponse: exchange.closeAfterResponse, tunnelAccepted: exchange.tunnelAccepted, requestId: exchange.requestContext?.requestId ?? ""
+        )
+        var result = builder.build(from: upstreamHead)
+        exchange.upstreamKeepAlive = result.upstreamKeepAlive
+        exchange.closeAfterResponse = result.closeAfterResponse
+        exchange.clientChunked = result.clientChunked
+        if let requestContext = exchange.requestContext, !requestContext.route.phases.isEmpty {
+            for phase in requestContext.route.phases { phase.responseHead(&result.head, context: requestContext) }
         }
-        // Built once the headers are final: editing a head's headers afterwards copies them.
-        var head = HTTPResponseHead(version: clientVersion, status: upstreamHead.status, headers: headers)
-        if let requestContext, !requestContext.route.phases.isEmpty {
-            for phase in requestContext.route.phases { phase.responseHead(&head, context: requestContext) }
-        }
-        responseHeadSent = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        exchange.responseHeadSent = true
+        context.write(wrapOutboundOut(.head(result.head)), promise: nil)
     }
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
@@ -691,19 +606,19 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
         guard connection === upstream else { return }
         upstream = nil
         resources.pool.release(connection, reusable: false)
-        guard !responseHeadSent else {
+        guard !exchange.responseHeadSent else {
             // Part of the response is with the client already: all we can do is cut it short.
             context.close(promise: nil)
             return
         }
-        let staleKeepAlive = connection.exchanges > 1 && !responseBytesSeen
+        let staleKeepAlive = connection.exchanges > 1 && !exchange.responseBytesSeen
         if !staleKeepAlive { connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds) }
         // A reused connection the upstream had closed, or a bodiless idempotent request: safe to send again.
-        if mayRetry, attempts < 2, !responseBytesSeen, requestComplete {
+        if exchange.mayRetry, exchange.attempts < 2, !exchange.responseBytesSeen, exchange.requestComplete {
             state = .awaitingUpstream
             bufferedParts.removeAll(keepingCapacity: true)
             bufferedParts.append(.end(nil))
-            requestSent = false
+            exchange.requestSent = false
             connectUpstream(excluding: staleKeepAlive ? nil : connection.endpointIndex)
             return
         }
@@ -714,7 +629,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
     private func upstreamWentSilent(_ connection: UpstreamConnection) {
         connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds)
         abortUpstream()
-        if responseHeadSent {
+        if exchange.responseHeadSent {
             context.close(promise: nil)
         } else {
             respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(connection.group.name)' went silent for \(Units.formatDuration(runtime.config.timeouts.upstreamIdle))"))
@@ -732,23 +647,8 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
         resources.pool.detach(connection)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
 
-        let (clientSide, upstreamSide) = TunnelHandler.makePair()
-        let tunnelIdle = TimeAmount.nanoseconds(runtime.config.timeouts.tunnelIdle)
         do {
-            let clientPipeline = context.pipeline.syncOperations
-            let upstreamPipeline = connection.channel.pipeline.syncOperations
-            _ = clientPipeline.removeHandler(name: GatewayChannelNames.encoder)
-            try clientPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle), position: .after(try clientPipeline.handler(type: ByteToMessageHandler<ObservedRequestDecoder>.self)))
-            try clientPipeline.addHandler(clientSide)
-            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.encoderName)
-            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.handlerName)
-            try upstreamPipeline.addHandler(IdleStateHandler(allTimeout: tunnelIdle))
-            try upstreamPipeline.addHandler(upstreamSide)
-            // Removing the decoders forwards the bytes they already read to the tunnel.
-            _ = upstreamPipeline.removeHandler(name: UpstreamConnection.decoderName)
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            _ = clientPipeline.removeHandler(name: GatewayChannelNames.decoder)
-            connection.channel.read()
+            try TunnelSwitch.perform(client: context, upstream: connection, idleTimeout: .nanoseconds(runtime.config.timeouts.tunnelIdle))
         } catch {
             runtime.logger.warning("could not switch to a tunnel", metadata: ["error": "\(error)"])
             connection.channel.close(promise: nil)

@@ -1,0 +1,31 @@
+import NIOCore
+import NIOHTTP1
+
+/// What one request/response exchange on a client connection knows; reset for each request.
+/// Kept apart from the connection's own state so that resetting is one assignment (and no allocation).
+struct RequestExchange {
+    var requestContext: RequestContext?
+    var upstreamHead: HTTPRequestHead?
+    var clientVersion = HTTPVersion.http1_1
+    var clientKeepAlive = true
+    var isHeadRequest = false
+    var requestComplete = false
+    var requestSent = false
+    var bodyBytes = 0
+    var bodyLimit = 0
+    var attempts = 0
+    var mayRetry = false
+    /// A chunked request waits for its first chunk to parse before anything goes upstream,
+    /// so a malformed chunk size is refused with nothing forwarded.
+    var connectDeferred = false
+    /// An HTTP/2 request without content-length: chunked upstream if a body turns up.
+    var lengthUnknown = false
+    var tunnelRequested = false
+    var tunnelAccepted = false
+    var responseHeadSent = false
+    var responseBytesSeen = false
+    var upstreamKeepAlive = true
+    var closeAfterResponse = false
+    /// The response to the client is chunked (so it may carry trailers).
+    var clientChunked = false
+}
