@@ -15,6 +15,6 @@ struct PortcullisCommand: AsyncParsableCommand {
             Check a config without starting anything:  portcullis validate --config config/portcullis.yaml
             """,
         version: PortcullisVersion.string,
-        subcommands: [RunCommand.self, ValidateCommand.self, DevCertificateCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, PolicyTestCommand.self, DevCertificateCommand.self, VersionCommand.self]
     )
 }

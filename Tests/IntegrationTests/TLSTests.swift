@@ -227,6 +227,29 @@ struct TLSTests {
         try await demo.stop()
     }
 
+    @Test func shutdownSendsGoawayToAnIdleHTTP2ConnectionInsteadOfWaitingForTheDrainTimeout() async throws {
+        let demo = try await Upstreams.demo()
+        let certs = try Self.certificates()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { drain: 15s }"), tls: Self.tlsBlock(certs))
+        defer { gateway.stop() }
+
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: Command.python)
+        client.arguments = [Command.script("h2_idle.py"), String(gateway.tlsPort)]
+        let output = Pipe()
+        client.standardOutput = output
+        try client.run()
+        #expect(Self.readLine(output.fileHandleForReading) == "response 200")
+        let started = Date()
+        let status = gateway.terminate(timeout: 14)
+        #expect(status == 0)
+        #expect(Date().timeIntervalSince(started) < 10, "the gateway waited for the idle HTTP/2 connection")
+        let ending = Self.readLine(output.fileHandleForReading)
+        #expect(ending.hasPrefix("goaway") || ending == "closed", "\(ending)")
+        client.waitUntilExit()
+        try await demo.stop()
+    }
+
     @Test func rapidResetIsAnsweredWithGoaway() async throws {
         let demo = try await Upstreams.demo()
         let certs = try Self.certificates()

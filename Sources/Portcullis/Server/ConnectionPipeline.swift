@@ -65,12 +65,19 @@ struct ConnectionPipeline: Sendable {
         let resources = loopResources(channel)
         let runtime = self.runtime
         let listener = self.listener
-        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .server, connectionConfiguration: connection, streamConfiguration: stream) { streamChannel in
+        // Closes connections idle for client_idle, and on shutdown sends GOAWAY and lets open
+        // streams finish (up to the drain timeout) instead of cutting them.
+        let manager = NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: .init(
+            maxIdleTime: .nanoseconds(runtime.config.timeouts.clientIdle), maxAge: nil,
+            maxGraceTime: .nanoseconds(runtime.config.timeouts.drain), keepalive: nil
+        ))
+        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 try streamChannel.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try streamChannel.pipeline.syncOperations.addHandler(ProxyConnectionHandler(runtime: runtime, resources: resources, listener: listener, decoder: nil))
             }
         }
+        try channel.pipeline.syncOperations.addHandler(manager)
     }
 
     /// A plain listener that sends every request to the HTTPS listener with 308.

@@ -1,0 +1,70 @@
+import Yams
+
+/// Reads the policy files of a directory (every `*.yaml` / `*.yml`, sorted by file name),
+/// merges them and compiles every kind, or reports every problem in every file at once as
+/// `file:line:column: rule 'NAME': what is wrong; what is expected`.
+public enum PolicyLoader {
+    /// Loads `directory` (for example `policies/`).
+    /// - Parameter environment: resolves `${NAME}` in values, as in the operator config.
+    public static func load(directory: String, environment: [String: String] = [:]) throws(DiagnosticsError) -> PolicySet {
+        try parse(PolicyDirectory.sources(in: directory), environment: environment)
+    }
+
+    /// Compiles policy files already read, in the order given.
+    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:]) throws(DiagnosticsError) -> PolicySet {
+        let collector = DiagnosticCollector(environment: environment)
+        let context = PolicyReadContext(collector: collector)
+        let headers = SecurityHeadersBuilder(context: context)
+        var syntaxErrors: [Diagnostic] = []
+
+        for source in sources {
+            let root: Node
+            do {
+                guard let composed = try Yams.compose(yaml: source.text) else { continue }  // only comments
+                root = composed
+            } catch {
+                syntaxErrors.append(YAMLSyntax.diagnostic(for: error, file: source.file, yaml: source.text))
+                continue
+            }
+            let top = YAMLValue(node: root, file: source.file, collector: collector, path: "")
+            guard let sections = top.mapping(allowed: PolicyKind.allCases.map(\.rawValue)) else { continue }
+            for kind in PolicyKind.allCases {
+                guard let section = sections[kind.rawValue] else { continue }
+                switch kind {
+                case .headers:
+                    headers.add(section)
+                case .rateLimits, .uploads, .geo:
+                    let keyLocation = keyLocation(of: kind.rawValue, in: root, file: source.file) ?? section.location
+                    collector.report(keyLocation, "'\(kind.rawValue)' policies are not supported yet by this version; expected \(PolicyKind.supported.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+        }
+        let policy = headers.build()
+
+        let diagnostics = sorted(syntaxErrors + collector.diagnostics, fileOrder: sources.map(\.file))
+        if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
+        return PolicySet(headers: policy, files: sources.map(\.file))
+    }
+
+    /// Where a top-level key is written (the section's value may start on a later line).
+    private static func keyLocation(of key: String, in root: Node, file: String) -> SourceLocation? {
+        guard case .mapping(let mapping) = root else { return nil }
+        for (keyNode, _) in mapping where keyNode.scalar?.string == key {
+            guard let mark = keyNode.mark else { return nil }
+            return SourceLocation(file: file, line: mark.line, column: mark.column)
+        }
+        return nil
+    }
+
+    /// In file order, then by position; reports at the same position keep their order.
+    static func sorted(_ diagnostics: [Diagnostic], fileOrder: [String]) -> [Diagnostic] {
+        let rank = Dictionary(fileOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        return diagnostics.enumerated().sorted { a, b in
+            let (fa, fb) = (rank[a.element.location.file] ?? Int.max, rank[b.element.location.file] ?? Int.max)
+            if fa != fb { return fa < fb }
+            if a.element.location.line != b.element.location.line { return a.element.location.line < b.element.location.line }
+            if a.element.location.column != b.element.location.column { return a.element.location.column < b.element.location.column }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+}

@@ -1,0 +1,40 @@
+import NIOHTTP1
+
+/// One case of `portcullis policy-test`: a request, what the application answered, and what the
+/// security team expects the gateway to make of it.
+public struct PolicyTestCase: Sendable {
+    public struct Request: Sendable {
+        public var method: HTTPMethod
+        /// As written: `https://localhost/api/items?page=2`.
+        public var url: String
+        /// `https` responses count as TLS (HSTS applies).
+        public var isTLS: Bool
+        /// Lowercased, without port, as routing sees it.
+        public var host: String
+        /// Origin-form: `/api/items?page=2`.
+        public var target: String
+        public var headers: [(name: String, value: String)]
+        public var client: IPAddress?
+    }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+    }
+
+    public struct Expectation: Sendable {
+        /// Each header with every value expected, in order (one value: exactly one field).
+        public var headers: [(name: String, values: [String])] = []
+        public var absent: [String] = []
+        /// The header rule expected to apply, or `global`.
+        public var rule: String?
+        /// The shadow rule expected to match, or `none`.
+        public var shadowRule: String?
+    }
+
+    public var name: String
+    public var location: SourceLocation
+    public var request: Request
+    public var response: Response
+    public var expect: Expectation
+}
