@@ -1,12 +1,12 @@
 /// The HTML the demo serves. Plain strings: the point is what the gateway does to them in transit.
 enum DemoPages {
     /// Where `make run` puts the gateway; the examples are meant to be pasted into a terminal.
-    static let gatewayURL = "http://127.0.0.1:8080"
+    static let gatewayURL = "https://localhost:8443"
 
     static func index(instance: String) -> String {
         let gw = gatewayURL
         let endpoints: [(String, String, String)] = [
-            ("GET /api/…", "JSON hello, with the path the gateway forwarded", "curl -i \(gw)/api/hello"),
+            ("GET /api/…", "JSON hello, with the path the gateway forwarded", "curl -i --cacert certs/dev/ca.pem \(gw)/api/hello"),
             ("POST /upload", "streams the body and answers its size and SHA-256", "curl -i --data-binary @Package.swift \(gw)/upload"),
             ("ANY /echo…", "the request head exactly as the demo received it (see what the gateway added)", "curl -s \(gw)/echo?x=1"),
             ("GET /adult/…", "an age-restricted page (a geo-gating target)", "curl -i \(gw)/adult/page"),

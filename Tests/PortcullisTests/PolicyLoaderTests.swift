@@ -484,4 +484,44 @@ import Testing
             "b.yaml:4:13: rule 'one': the name is already used by the rule at a.yaml:5; expected rule names unique across all policy files",
         ])
     }
+    /// The example of docs/policy-reference.md: a rule with a bad match or an unknown key still
+    /// takes part in the checks across rules, so one run reports everything.
+    @Test func rulesWithProblemsStillTakePartInCrossChecks() {
+        let first = """
+            headers:
+              global:
+                set:
+                  Strict-Transport-Security: "max-age=63072000; includeSubDomains"
+                  X-Note: "line one\\r\\nSet-Cookie: injected=1"
+                remove: [Server]
+              rules:
+                - name: api
+                  match: { path_prefix: /api/ }
+                  sett: { Cache-Control: no-store }
+                - name: api-login
+                  match: { path: /api/login, methods: [POST] }
+                - name: embed
+                  match: { path_glob: /embed/**, methods: [GTE] }
+                  cookies: { same_site: None }
+            ratelimits:
+              - name: withdrawals
+            """
+        let second = """
+            headers:
+              rules:
+                - name: api
+                  match: { host: "*.example.com" }
+                  inherit: maybe
+            """
+        #expect(problems([("10-headers.yaml", first), ("20-more.yaml", second)]) == [
+            "10-headers.yaml:5:15: headers.global.set: header 'X-Note' has a carriage return (CR) at character 9; expected a field value without CR, LF, NUL or other control characters (RFC 9110 §5.5)",
+            "10-headers.yaml:10:7: rule 'api': unknown key 'sett' in headers.rules[0]; did you mean 'set'?",
+            "10-headers.yaml:11:7: rule 'api-login': unreachable: rule 'api' at 10-headers.yaml:8 already matches everything this rule matches; expected it before 'api' or a narrower match on 'api'",
+            "10-headers.yaml:14:48: rule 'embed': headers.rules[2].match.methods names the unknown method 'GTE'; did you mean 'GET'?",
+            "10-headers.yaml:15:29: rule 'embed': headers.rules[2].cookies.same_site is None without secure: true; expected secure: true beside it (browsers reject SameSite=None cookies that are not Secure), or same_site Lax or Strict",
+            "10-headers.yaml:16:1: unknown key 'ratelimits' in the top level; did you mean 'rate_limits'?",
+            "20-more.yaml:3:13: rule 'api': the name is already used by the rule at 10-headers.yaml:8; expected rule names unique across all policy files",
+            "20-more.yaml:5:16: rule 'api': headers.rules[0].inherit must be true or false; found 'maybe'",
+        ])
+    }
 }

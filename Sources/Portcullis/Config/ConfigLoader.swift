@@ -66,6 +66,9 @@ private final class ConfigReader {
         let anyTLS = listeners.contains { $0.tls != nil }
         for index in listeners.indices where listeners[index].tls == nil {
             listeners[index].redirectToHTTPS = listenerRedirects[listeners[index].name].flatMap { $0 } ?? anyTLS
+            if listeners[index].redirectToHTTPS, !anyTLS, let at = top["listeners"] {
+                at.report("listener '\(listeners[index].name)' has redirect_to_https: true but no listener has TLS to redirect to")
+            }
         }
         let admin = top["admin"].flatMap(readAdmin)
         let trusted = top["trusted_proxies"].flatMap(readNetworks) ?? []

@@ -8,6 +8,8 @@ final class SecurityHeadersBuilder {
         var common: PolicyRuleCommon
         var inherit: Bool
         var block: HeaderBlock
+        /// Takes part in reachability checks (its name is its own and its match is valid).
+        var isComparable: Bool
     }
 
     private let context: PolicyReadContext
@@ -17,9 +19,6 @@ final class SecurityHeadersBuilder {
     init(context: PolicyReadContext) {
         self.context = context
     }
-
-    /// Number of header rules read so far (global excluded).
-    var ruleCount: Int { rules.count }
 
     /// Reads one file's `headers:` section.
     func add(_ section: YAMLValue) {
@@ -37,12 +36,12 @@ final class SecurityHeadersBuilder {
         }
         if let rulesValue = fields["rules"], let items = rulesValue.sequence() {
             for item in items {
-                let read = PolicyRuleReader.read(item, kindKeys: Self.ruleKeys, context: context) { _, ruleFields -> (Bool, HeaderBlock)? in
+                let read = PolicyRuleReader.read(item, kindKeys: Self.ruleKeys, context: context) { ruleFields in
                     let inherit = ruleFields["inherit"].map { $0.bool() ?? true } ?? true
-                    return (inherit, HeaderBlockReader.read(ruleFields, at: item.location))
+                    return (inherit: inherit, block: HeaderBlockReader.read(ruleFields, at: item.location))
                 }
                 if let read {
-                    rules.append(Rule(common: read.common, inherit: read.body.0, block: read.body.1))
+                    rules.append(Rule(common: read.common, inherit: read.body.inherit, block: read.body.block, isComparable: read.isComparable))
                 }
             }
         }
@@ -84,7 +83,7 @@ final class SecurityHeadersBuilder {
             }
             compiled.append(HeaderRule(common: rule.common, actions: compile(entries: entries, cookies: cookies)))
         }
-        PolicyReachability.check(rules.map(\.common), into: context.collector)
+        PolicyReachability.check(rules.filter(\.isComparable).map(\.common), into: context.collector)
         return SecurityHeaderPolicy(global: globalActions, rules: compiled)
     }
 

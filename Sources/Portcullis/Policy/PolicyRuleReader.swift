@@ -3,31 +3,39 @@
 enum PolicyRuleReader {
     static let commonKeys = ["name", "match", "mode"]
 
+    /// A rule as read, problems or not (they are reported already and fail the load): so that
+    /// checks across rules (reachability, inheritance) still run and report everything at once.
+    struct Read<Body> {
+        var common: PolicyRuleCommon
+        var body: Body
+        /// The name is its own and the match is valid: the rule takes part in reachability checks.
+        var isComparable: Bool
+    }
+
     /// - Parameters:
     ///   - kindKeys: the keys this kind adds to `commonKeys`.
-    ///   - body: reads the kind's keys from the rule's fields (with the rule's scoped collector);
-    ///     nil when they are unusable (already reported).
-    /// - Returns: the rule, or nil when it has problems (all reported).
+    ///   - body: reads the kind's keys from the rule's fields (reporting into the rule's scope);
+    ///     always called, even when `name` or `match` have problems.
+    /// - Returns: nil when the rule has no usable name (it is not a mapping, or the name is
+    ///   missing or invalid); its problems are reported either way.
     static func read<Body>(
         _ item: YAMLValue,
         kindKeys: [String],
         context: PolicyReadContext,
-        body: (PolicyRuleCommon, [String: YAMLValue]) -> Body?
-    ) -> (common: PolicyRuleCommon, body: Body)? {
+        body: ([String: YAMLValue]) -> Body
+    ) -> Read<Body>? {
         let scoped = context.scopedCollector()
         let rule = YAMLValue(node: item.node, file: item.file, collector: scoped, path: item.path)
         var name: String?
-        var result: (PolicyRuleCommon, Body)?
         defer { context.forward(scoped, ruleName: name) }
 
         guard let fields = rule.mapping(allowed: commonKeys + kindKeys, required: ["name", "match"]) else { return nil }
-        var claimed = true
+        var claimed = false
         if let nameValue = fields["name"], let text = nameValue.string() {
             if let problem = nameProblem(text) {
                 nameValue.report("\(nameValue.path) \(problem)")
             } else {
                 name = text
-                // Claimed even when the rest of the rule has problems, so a duplicate is still reported.
                 claimed = context.claim(text, at: rule.location, nameAt: nameValue.location)
             }
         }
@@ -40,12 +48,10 @@ enum PolicyRuleReader {
                 modeValue.report("\(modeValue.path) must be one of \(PolicyMode.allCases.map(\.rawValue).joined(separator: ", ")); found '\(text)'")
             }
         }
-        guard let name, let match else { return nil }
-        let common = PolicyRuleCommon(name: name, match: match, mode: mode, location: rule.location)
-        let body = body(common, fields)
-        if let body { result = (common, body) }
-        guard claimed, !scoped.hasErrors, let result else { return nil }
-        return (result.0, result.1)
+        let body = body(fields)
+        guard let name else { return nil }
+        let common = PolicyRuleCommon(name: name, match: match ?? PolicyMatch(), mode: mode, location: rule.location)
+        return Read(common: common, body: body, isComparable: claimed && match != nil)
     }
 
     /// Rule names appear in metrics labels, logs and errors: keep them plain.

@@ -15,11 +15,4 @@ public final class PolicySet: Sendable {
 
     /// Every rule name of every kind, in file order (for policy tests and reports).
     public var ruleNames: [String] { headers.rules.map(\.name) }
-
-    /// One line for operators: `3 header rules`.
-    public var summary: String {
-        let count = headers.rules.count
-        let global = headers.global.isEmpty ? "" : " and a global block"
-        return "\(count) header rule\(count == 1 ? "" : "s")\(global)"
-    }
 }

@@ -125,6 +125,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    private func http2HeadOverLimits(_ head: HTTPRequestHead) -> ProblemResponse? {
+        let limits = runtime.config.limits
+        var bytes = head.uri.utf8.count
+        for (name, value) in head.headers { bytes += name.utf8.count + value.utf8.count }
+        guard head.headers.count > limits.maxHeaderCount || bytes > limits.maxHeaderBytes else { return nil }
+        return ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields")
+    }
+
     private func problem(for error: HTTPParserError) -> ProblemResponse {
         let limits = runtime.config.limits
         switch error {
@@ -195,6 +203,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             requestId = supplied
         } else {
             requestId = resources.requestIds.make()
+        }
+        if isHTTP2, let problem = http2HeadOverLimits(head) {
+            // HTTP/1 heads are held to these limits by the parser; HTTP/2 ones are checked here.
+            respondAndClose(problem, requestId: requestId)
+            return
         }
 
         var accepted: RequestHygiene.Accepted
@@ -412,24 +425,36 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         state = .answered
-        finishExchange {
-            self.writeProblem(problem, requestId: requestId, close: false)
+        finishExchange { promise in
+            self.writeProblem(problem, requestId: requestId, close: false, promise: promise)
         }
     }
 
     private func respondAndClose(_ problem: ProblemResponse, requestId: String) {
         state = .answered
-        writeProblem(problem, requestId: requestId, close: true)
-        context.close(promise: nil)
+        if isHTTP2, exchange.requestComplete {
+            // END_STREAM ends the stream; closing it would reset it before the answer is out.
+            writeProblem(problem, requestId: requestId, close: false, promise: nil)
+            return
+        }
+        closeAfterWriting { promise in self.writeProblem(problem, requestId: requestId, close: true, promise: promise) }
     }
 
-    private func writeProblem(_ problem: ProblemResponse, requestId: String, close: Bool) {
+    /// Closes once the last write has left: closing at once could drop an answer still queued
+    /// behind a full socket buffer (or, on HTTP/2, reset the stream before its end is sent).
+    private func closeAfterWriting(_ write: (EventLoopPromise<Void>?) -> Void) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        write(written)
+        written.futureResult.whenComplete { [self] _ in context.close(promise: nil) }
+    }
+
+    private func writeProblem(_ problem: ProblemResponse, requestId: String, close: Bool, promise: EventLoopPromise<Void>?) {
         let body = problem.body(requestId: requestId, allocator: context.channel.allocator)
         var head = problem.head(version: exchange.clientVersion, requestId: requestId, bodyLength: body.readableBytes, close: close)
         if exchange.clientVersion.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !exchange.isHeadRequest { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         exchange.responseHeadSent = true
     }
 
@@ -438,16 +463,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Writes the last part of a response; then the connection waits for the next request, or closes.
     /// The state changes before the write, so that anything the write sets off (a pipelined request
     /// dispatched right after) finds the connection ready.
-    private func finishExchange(writingEnd writeEnd: () -> Void) {
+    /// - Parameter writeEnd: writes the end; completes the promise, when one is given, once written.
+    private func finishExchange(writingEnd writeEnd: (EventLoopPromise<Void>?) -> Void) {
         if exchange.closeAfterResponse || !exchange.requestComplete {
             state = .closed
-            writeEnd()
-            context.close(promise: nil)
+            closeAfterWriting(writeEnd)
             return
         }
         state = .awaitingHead
         beginWaitingForHead()
-        writeEnd()
+        writeEnd(nil)
         drainPipelined()
         if state == .awaitingHead, pipelined.isEmpty, let problem = deferredProblem {
             deferredProblem = nil
@@ -566,8 +591,8 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             resources.pool.release(connection, reusable: reusable)
             // Trailers survive only where the client side is chunked too.
             let forwardedTrailers = exchange.clientChunked ? trailers.map { HopByHopHeaders.strip($0).headers } : nil
-            finishExchange {
-                self.context.writeAndFlush(self.wrapOutboundOut(.end(forwardedTrailers)), promise: nil)
+            finishExchange { promise in
+                self.context.writeAndFlush(self.wrapOutboundOut(.end(forwardedTrailers)), promise: promise)
             }
         }
     }

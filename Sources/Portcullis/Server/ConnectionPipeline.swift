@@ -80,9 +80,15 @@ struct ConnectionPipeline: Sendable {
         try channel.pipeline.syncOperations.addHandler(manager)
     }
 
-    /// A plain listener that sends every request to the HTTPS listener with 308.
+    /// A plain listener that sends every request to the HTTPS listener with 308, with the same
+    /// head limits as the proxy and `header_read` as its whole idle allowance.
     func addRedirect(to channel: Channel, httpsPort: Int) throws {
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-        try channel.pipeline.syncOperations.addHandler(HTTPSRedirectHandler(httpsPort: httpsPort, maxURIBytes: runtime.config.limits.maxURIBytes))
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(runtime.config.timeouts.headerRead)))
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)))
+        try sync.addHandler(HTTPResponseEncoder())
+        try sync.addHandler(HTTPServerPipelineHandler())
+        try sync.addHandler(HTTPServerProtocolErrorHandler())
+        try sync.addHandler(HTTPSRedirectHandler(httpsPort: httpsPort, maxURIBytes: runtime.config.limits.maxURIBytes))
     }
 }

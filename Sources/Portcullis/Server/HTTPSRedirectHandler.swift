@@ -27,6 +27,14 @@ final class HTTPSRedirectHandler: ChannelInboundHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let host = request.headers.first(name: "host") ?? ""
         guard RequestHygiene.isValidAuthority(host, allowEmpty: false), request.uri.hasPrefix("/"), request.uri.utf8.count <= maxURIBytes else {
