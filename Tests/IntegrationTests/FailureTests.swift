@@ -82,46 +82,56 @@ struct FailureTests {
     }
 
     @Test func leastOutstandingAvoidsTheBusyEndpoint() async throws {
-        let first = try await Upstreams.demo(name: "first")
-        let second = try await Upstreams.demo(name: "second")
+        // Two applications that take 1.5 s over /busy: whichever holds it is busy meanwhile.
+        let first = try await RecordingUpstream.start(delay: .milliseconds(1500), slowPath: "/busy")
+        let second = try await RecordingUpstream.start(delay: .milliseconds(1500), slowPath: "/busy")
         let gateway = try await GatewayProcess.start(Upstreams.config(
-            endpoints: [first.localPort, second.localPort],
+            endpoints: [first.port, second.port],
             extra: "workers: 1",
             upstreamExtra: "    balance: least_outstanding"
         ))
         defer { gateway.stop() }
 
-        // One slow request occupies an endpoint; while it runs, every other request goes to the other one.
-        async let slow = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1500")
-        try await Task.sleep(for: .milliseconds(300))
-        var instances: Set<String> = []
-        for _ in 0..<4 {
-            instances.insert(try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/quick").header("X-Demo-Instance") ?? "")
-        }
-        let busy = try await slow.header("X-Demo-Instance") ?? ""
-        #expect(instances.count == 1)
-        #expect(!instances.contains(busy), "quick requests went to \(instances), the busy endpoint was \(busy)")
-        try await first.stop()
-        try await second.stop()
+        async let busy = TestHTTPClient.get(port: gateway.httpPort, path: "/busy")
+        try await Self.waitUntil { first.receivedText.contains("/busy") || second.receivedText.contains("/busy") }
+        let (busyOne, idleOne) = first.receivedText.contains("/busy") ? (first, second) : (second, first)
+        // While one request is outstanding there, the next ones all go to the other endpoint.
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/quick-a").status == 200)
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/quick-b").status == 200)
+        #expect(try await busy.status == 200)
+        #expect(idleOne.receivedText.contains("/quick-a") && idleOne.receivedText.contains("/quick-b"))
+        #expect(!busyOne.receivedText.contains("/quick-"))
+        await first.stop()
+        await second.stop()
     }
 
     @Test func connectionsBeyondTheLimitAreClosed() async throws {
-        let demo = try await Upstreams.demo()
-        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "limits: { max_connections: 2 }"))
+        let upstream = try await RecordingUpstream.start(delay: .milliseconds(1500))
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [upstream.port], extra: "limits: { max_connections: 2 }"))
         defer { gateway.stop() }
 
-        // Two connections held open (a request each in flight), then a third is refused.
-        async let one = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1000")
-        async let two = TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=1000")
-        try await Task.sleep(for: .milliseconds(300))
-        let third = try await RawConnection.exchange(port: gateway.httpPort, "GET /api/x HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout: .seconds(2))
+        // Two connections held open (a request each in flight at the application), then a third is refused.
+        async let one = TestHTTPClient.get(port: gateway.httpPort, path: "/one")
+        async let two = TestHTTPClient.get(port: gateway.httpPort, path: "/two")
+        try await Self.waitUntil { upstream.receivedText.contains("/one") && upstream.receivedText.contains("/two") }
+        let third = try await RawConnection.exchange(port: gateway.httpPort, "GET /three HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout: .seconds(5))
         #expect(third.text.isEmpty)
         #expect(third.closedByPeer)
         #expect(try await one.status == 200)
         #expect(try await two.status == 200)
+        #expect(!upstream.receivedText.contains("/three"))
         // Once they are done, connections are admitted again.
-        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/x").status == 200)
-        try await demo.stop()
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/four").status == 200)
+        await upstream.stop()
+    }
+
+    /// Polls a condition (bounded: 10 s) instead of guessing how long the machine needs.
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(10)
+        while !condition() {
+            guard Date() < deadline else { throw TestFailure("condition not met within 10 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     @Test func unknownRouteGives404Problem() async throws {

@@ -205,10 +205,9 @@ struct TLSTests {
         #expect(preface.closedByPeer)
         #expect(preface.statusCode == 400)
         // A handshake that never completes is cut off.
-        let started = Date()
-        let silent = try await RawConnection.exchange(port: gateway.tlsPort, chunks: [], timeout: .seconds(5))
+        // (Without the handshake timeout nothing would close it: the client gives up after 10 s.)
+        let silent = try await RawConnection.exchange(port: gateway.tlsPort, chunks: [], timeout: .seconds(10))
         #expect(silent.closedByPeer)
-        #expect(Date().timeIntervalSince(started) < 4.5)  // the client gives up at 5 s
         // EOF in the middle of a handshake leaves nothing in CLOSE_WAIT.
         let half = try Command.run(Command.python, ["-c", """
             import socket, time

@@ -13,7 +13,7 @@ struct WebSocketTests {
 
         let handshake = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         let frame = Self.maskedTextFrame("hello through portcullis")
-        let result = try await RawConnection.exchange(port: gateway.httpPort, byteChunks: [Array(handshake.utf8), frame], pause: .milliseconds(200), timeout: .seconds(2))
+        let result = try await RawConnection.exchange(port: gateway.httpPort, byteChunks: [Array(handshake.utf8), frame], pause: .milliseconds(200), timeout: .seconds(10), until: { $0.contains("hello through portcullis") })
         #expect(result.text.hasPrefix("HTTP/1.1 101 "))
         #expect(result.text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="))
         #expect(result.text.lowercased().contains("upgrade: websocket"))

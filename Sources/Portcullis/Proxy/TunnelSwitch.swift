@@ -23,6 +23,14 @@ enum TunnelSwitch {
         _ = upstreamPipeline.removeHandler(name: UpstreamConnection.decoderName)
         clientPipeline.removeHandler(context: client, promise: nil)
         _ = clientPipeline.removeHandler(name: GatewayChannelNames.decoder)
+        // Bytes a decoder had already read (a frame sent right after the handshake) reach the
+        // tunnel without a read-complete to flush them: flush both sides once the switch is done.
+        let clientChannel = client.channel
+        let upstreamChannel = upstream.channel
+        clientChannel.eventLoop.execute {
+            upstreamChannel.flush()
+            clientChannel.flush()
+        }
         upstream.channel.read()
     }
 }

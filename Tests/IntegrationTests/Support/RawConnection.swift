@@ -22,14 +22,16 @@ enum RawConnection {
     }
 
     /// - Parameter pauses: optional delays between the given chunks (for dribbled input).
-    static func exchange(port: Int, chunks: [String], pause: TimeAmount = .zero, timeout: TimeAmount = .seconds(5)) async throws -> Result {
-        try await exchange(port: port, byteChunks: chunks.map { Array($0.utf8) }, pause: pause, timeout: timeout)
+    static func exchange(port: Int, chunks: [String], pause: TimeAmount = .zero, timeout: TimeAmount = .seconds(5), until: (@Sendable (String) -> Bool)? = nil) async throws -> Result {
+        try await exchange(port: port, byteChunks: chunks.map { Array($0.utf8) }, pause: pause, timeout: timeout, until: until)
     }
 
-    static func exchange(port: Int, byteChunks chunks: [[UInt8]], pause: TimeAmount = .zero, timeout: TimeAmount = .seconds(5)) async throws -> Result {
+    /// - Parameter until: stop collecting as soon as what was received satisfies it (for
+    ///   connections that stay open, like a WebSocket tunnel).
+    static func exchange(port: Int, byteChunks chunks: [[UInt8]], pause: TimeAmount = .zero, timeout: TimeAmount = .seconds(5), until: (@Sendable (String) -> Bool)? = nil) async throws -> Result {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: Result.self)
-        let collector = RawCollector(promise: promise)
+        let collector = RawCollector(promise: promise, until: until)
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -65,10 +67,14 @@ enum RawConnection {
 private final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     let promise: EventLoopPromise<RawConnection.Result>
+    let until: (@Sendable (String) -> Bool)?
     var received = ""
     var done = false
 
-    init(promise: EventLoopPromise<RawConnection.Result>) { self.promise = promise }
+    init(promise: EventLoopPromise<RawConnection.Result>, until: (@Sendable (String) -> Bool)?) {
+        self.promise = promise
+        self.until = until
+    }
 
     func finish(closedByPeer: Bool) {
         guard !done else { return }
@@ -79,6 +85,7 @@ private final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Latin-1 keeps every byte visible (binary WebSocket framing included).
         received += String(unwrapInboundIn(data).readableBytesView.map { Character(Unicode.Scalar($0)) })
+        if let until, until(received) { finish(closedByPeer: false) }
     }
 
     func channelInactive(context: ChannelHandlerContext) { finish(closedByPeer: true) }

@@ -17,13 +17,15 @@ final class RecordingUpstream: Sendable {
         self.received = received
     }
 
-    /// - Parameter delay: how long to wait before answering each request (a slow application).
-    static func start(delay: TimeAmount = .zero) async throws -> RecordingUpstream {
+    /// - Parameters:
+    ///   - delay: how long to wait before answering a request (a slow application).
+    ///   - slowPath: only requests whose request line contains this are delayed (all when nil).
+    static func start(delay: TimeAmount = .zero, slowPath: String? = nil) async throws -> RecordingUpstream {
         let received = NIOLockedValueBox<[UInt8]>([])
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(received: received, delay: delay))
+                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(received: received, delay: delay, slowPath: slowPath))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -40,11 +42,13 @@ private final class RecordingHandler: ChannelInboundHandler, @unchecked Sendable
     typealias OutboundOut = ByteBuffer
     let received: NIOLockedValueBox<[UInt8]>
     let delay: TimeAmount
+    let slowPath: String?
     var pending: [UInt8] = []
 
-    init(received: NIOLockedValueBox<[UInt8]>, delay: TimeAmount) {
+    init(received: NIOLockedValueBox<[UInt8]>, delay: TimeAmount, slowPath: String?) {
         self.received = received
         self.delay = delay
+        self.slowPath = slowPath
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -53,7 +57,9 @@ private final class RecordingHandler: ChannelInboundHandler, @unchecked Sendable
         pending.append(contentsOf: bytes)
         // Answer once per complete head; bodies in these tests are empty or ignored.
         while let end = pending.firstRange(of: Array("\r\n\r\n".utf8)) {
+            let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
             pending.removeSubrange(..<end.upperBound)
+            let delay = slowPath.map { head.contains($0) } ?? true ? self.delay : .zero
             let answer = wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
             if delay == .zero {
                 context.writeAndFlush(answer, promise: nil)
