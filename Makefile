@@ -60,6 +60,7 @@ run: build
 test: setup
 	swift build $(SWIFT_FLAGS)
 	swift test --no-parallel $(SWIFT_FLAGS)
+	"$$(swift build $(SWIFT_FLAGS) --show-bin-path)/portcullis" policy-test policies/tests/
 
 # scripts/bench builds the release binary itself.
 bench:

@@ -232,4 +232,12 @@ import Testing
         #expect(CookieHardening().harden("a=b") == nil)
         #expect(CookieHardening(sameSite: .noRestriction).harden("a=b; Path=/") == "a=b; Path=/; SameSite=None")
     }
+    @Test func manyNamesBeyondTheTrackedSixtyFour() {
+        let removed = (0..<70).map { "X-Remove-\($0)" }
+        let defaults = (0..<3).map { HeaderField(name: "X-Default-\($0)", value: "d") }
+        let actions = HeaderActions(remove: removed, defaults: defaults)
+        var headers = HTTPHeaders([("x-remove-3", "a"), ("X-REMOVE-69", "b"), ("X-Keep", "c"), ("x-default-1", "app")])
+        actions.apply(to: &headers, isTLS: true)
+        #expect(pairs(headers) == ["X-Keep: c", "x-default-1: app", "X-Default-0: d", "X-Default-2: d"])
+    }
 }

@@ -12,7 +12,7 @@ public final class SecurityHeaderPolicy: Sendable {
     public init(global: HeaderActions, rules: [HeaderRule]) {
         self.global = global
         self.rules = rules
-        self.hasShadowRules = rules.contains { $0.mode == .shadow }
+        self.hasShadowRules = rules.contains { $0.isShadow }
     }
 
     /// No headers policy at all: responses pass untouched.
@@ -32,7 +32,7 @@ public final class SecurityHeaderPolicy: Sendable {
         }
         var shadow: HeaderRule?
         for rule in rules where rule.match.matches(host: host, path: path, method: method) {
-            if rule.mode == .shadow {
+            if rule.isShadow {
                 if shadow == nil { shadow = rule }
                 continue
             }

@@ -6,6 +6,8 @@
 public struct PathGlob: Sendable, Hashable {
     public let pattern: String
     private let segments: [Segment]
+    /// Every matching path starts with these bytes: a cheap first test.
+    private let requiredPrefix: String
 
     private enum Segment: Sendable, Hashable {
         case globstar
@@ -31,11 +33,14 @@ public struct PathGlob: Sendable, Hashable {
             if !text.contains("*") { return .literal(Array(text.utf8)) }
             return .wildcard(text.split(separator: "*", omittingEmptySubsequences: false).map { Array($0.utf8) })
         }
+        self.requiredPrefix = PathGlob.literalPrefix(of: pattern)
     }
 
     /// A prefix every matching path starts with: the pattern up to its first `*`, less the `/`
     /// before a `**` segment (`/api/**` matches `/api` itself).
-    var literalPrefix: String {
+    var literalPrefix: String { PathGlob.literalPrefix(of: pattern) }
+
+    private static func literalPrefix(of pattern: String) -> String {
         guard let star = pattern.firstIndex(of: "*") else { return pattern }
         var prefix = pattern[..<star]
         if pattern[star...].hasPrefix("**"), prefix.hasSuffix("/") { prefix = prefix.dropLast() }
@@ -50,24 +55,28 @@ public struct PathGlob: Sendable, Hashable {
     }
 
     public func matches(_ path: Substring) -> Bool {
+        guard PathPattern.bytes(of: path, startWith: requiredPrefix) else { return false }
         var path = path
         return path.withUTF8 { bytes in
-            // Split the path into segment ranges without allocating more than one small array.
-            var ranges: [Range<Int>] = []
-            ranges.reserveCapacity(8)
-            var start = 0
-            for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "/") {
-                ranges.append(start..<index)
-                start = index + 1
+            // The segments as byte ranges, in a stack buffer: no allocation per request.
+            var count = 1
+            for byte in bytes where byte == UInt8(ascii: "/") { count += 1 }
+            return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: count) { ranges in
+                var start = 0, next = 0
+                for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "/") {
+                    ranges.initializeElement(at: next, to: start..<index)
+                    next += 1
+                    start = index + 1
+                }
+                ranges.initializeElement(at: next, to: start..<bytes.count)
+                return matchSegments(bytes, UnsafeBufferPointer(ranges))
             }
-            ranges.append(start..<bytes.count)
-            return matchSegments(bytes, ranges)
         }
     }
 
     /// Classic wildcard matching over segments, where `**` is the only multi-segment wildcard:
     /// on a mismatch, backtrack to the last `**` and let it swallow one more segment.
-    private func matchSegments(_ bytes: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> Bool {
+    private func matchSegments(_ bytes: UnsafeBufferPointer<UInt8>, _ ranges: UnsafeBufferPointer<Range<Int>>) -> Bool {
         var p = 0, s = 0
         var starP = -1, starS = 0
         while s < ranges.count {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What a rule's `match` requires of the request path (the target before any `?`), compared
 /// byte for byte as the client sent it: case-sensitive, no percent-decoding (the gateway refuses
 /// `.`/`..` segments before any rule runs, so a prefix cannot be escaped with them).
@@ -13,10 +19,31 @@ public enum PathPattern: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     public func matches(_ path: Substring) -> Bool {
         switch self {
-        case .exact(let exact): return path == exact[...]
-        case .prefix(let prefix): return path.utf8.starts(with: prefix.utf8)
+        case .exact(let exact): return PathPattern.bytes(of: path, equal: exact)
+        case .prefix(let prefix): return PathPattern.bytes(of: path, startWith: prefix)
         case .glob(let glob): return glob.matches(path)
         }
+    }
+
+    /// Byte equality (String's `==` compares by Unicode canonical equivalence, which paths do not want).
+    @inline(__always)
+    static func bytes(of path: Substring, equal literal: String) -> Bool {
+        guard path.utf8.count == literal.utf8.count else { return false }
+        return bytes(of: path, startWith: literal)
+    }
+
+    @inline(__always)
+    static func bytes(of path: Substring, startWith prefix: String) -> Bool {
+        let count = prefix.utf8.count
+        guard path.utf8.count >= count else { return false }
+        if let result = path.utf8.withContiguousStorageIfAvailable({ left in
+            prefix.utf8.withContiguousStorageIfAvailable { right in
+                count == 0 || memcmp(left.baseAddress!, right.baseAddress!, count) == 0
+            }
+        }), let result {
+            return result
+        }
+        return path.utf8.starts(with: prefix.utf8)
     }
 
     /// Whether every path matched by `self` is also matched by `other`. Conservative: false
