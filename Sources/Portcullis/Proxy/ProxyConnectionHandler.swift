@@ -107,11 +107,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         switch state {
         case .awaitingHead:
-            respondAndClose(problem(for: parserError), requestId: resources.requestIds.make())
+            respondAndClose(GatewayProblems.parseError(parserError, limits: runtime.config.limits), requestId: resources.requestIds.make())
         case .awaitingUpstream, .forwarding:
             if exchange.requestComplete {
                 // The bad bytes belong to a request pipelined behind this one: answer it in turn.
-                deferredProblem = problem(for: parserError)
+                deferredProblem = GatewayProblems.parseError(parserError, limits: runtime.config.limits)
             } else if !exchange.responseHeadSent {
                 // A bad chunk in the body: the upstream must not see the rest.
                 abortUpstream()
@@ -122,26 +122,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
         case .answered, .upgraded, .closed:
             return
-        }
-    }
-
-    private func http2HeadOverLimits(_ head: HTTPRequestHead) -> ProblemResponse? {
-        let limits = runtime.config.limits
-        var bytes = head.uri.utf8.count
-        for (name, value) in head.headers { bytes += name.utf8.count + value.utf8.count }
-        guard head.headers.count > limits.maxHeaderCount || bytes > limits.maxHeaderBytes else { return nil }
-        return ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields")
-    }
-
-    private func problem(for error: HTTPParserError) -> ProblemResponse {
-        let limits = runtime.config.limits
-        switch error {
-        case .headerOverflow:
-            return ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields")
-        case .unexpectedContentLength, .invalidContentLength, .unknown:
-            return .smuggling("\(ParserErrorDescription.describe(error)); the request was not forwarded")
-        default:
-            return .badRequest("\(ParserErrorDescription.describe(error)); the request was not forwarded")
         }
     }
 
@@ -204,7 +184,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         } else {
             requestId = resources.requestIds.make()
         }
-        if isHTTP2, let problem = http2HeadOverLimits(head) {
+        if isHTTP2, let problem = GatewayProblems.http2HeadOverLimits(head, limits: runtime.config.limits) {
             // HTTP/1 heads are held to these limits by the parser; HTTP/2 ones are checked here.
             respondAndClose(problem, requestId: requestId)
             return
@@ -678,16 +658,6 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             runtime.logger.warning("could not switch to a tunnel", metadata: ["error": "\(error)"])
             connection.channel.close(promise: nil)
             context.close(promise: nil)
-        }
-    }
-}
-
-extension HTTPMethod {
-    /// RFC 9110 idempotent methods: safe to send again when no byte of an answer came back.
-    var isIdempotent: Bool {
-        switch self {
-        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
-        default: return false
         }
     }
 }
