@@ -8,6 +8,9 @@ import NIOHTTP1
 ///
 /// It works on `HTTPServerRequestPart`s, so HTTP/2 streams (translated to the HTTP/1 shape) can
 /// use the same handler.
+///
+/// The upstream's side lives in `ProxyConnectionHandler+Upstream.swift`; the state below is
+/// therefore module-internal rather than private. The handler never leaves its event loop.
 final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -19,7 +22,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         var serverNames: [String]
     }
 
-    private enum State {
+    enum State {
         /// Waiting for the next request head.
         case awaitingHead
         /// Head accepted; waiting for an upstream connection. Body parts are buffered, reads held.
@@ -33,40 +36,40 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case closed
     }
 
-    private let runtime: GatewayRuntime
-    private let resources: LoopResources
-    private let listener: Listener
+    let runtime: GatewayRuntime
+    let resources: LoopResources
+    let listener: Listener
     /// The HTTP/1 decoder; nil on an HTTP/2 stream.
-    private let decoder: ObservedRequestDecoder?
-    private let isHTTP2: Bool
-    private var context: ChannelHandlerContext!
-    private var peer: IPAddress = .v4(0)
-    private var peerIsTrusted = false
-    private var state = State.awaitingHead
-    private var pendingRead = false
+    let decoder: ObservedRequestDecoder?
+    let isHTTP2: Bool
+    var context: ChannelHandlerContext!
+    var peer: IPAddress = .v4(0)
+    var peerIsTrusted = false
+    var state = State.awaitingHead
+    var pendingRead = false
     /// Mirrors the client channel's writability (kept by channelWritabilityChanged).
-    private var clientWritable = true
-    private var upstreamNeedsFlush = false
-    private var clientNeedsFlush = false
+    var clientWritable = true
+    var upstreamNeedsFlush = false
+    var clientNeedsFlush = false
     /// This connection's slot in its loop's `ConnectionSweeper`.
     var sweepSlot = -1
     /// The peer address as text, computed once per connection for X-Forwarded-For.
-    private var peerText = ""
-    private var deadlines = ConnectionDeadlines()
+    var peerText = ""
+    var deadlines = ConnectionDeadlines()
     /// The gateway is shutting down: every response from now on closes the connection.
-    private var quiescing = false
+    var quiescing = false
     /// Parts of pipelined requests that arrived while an earlier one was in progress; reads are
     /// held while any wait, so this stays small.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
     /// A parse error in a pipelined request, answered once the requests before it are.
-    private var deferredProblem: ProblemResponse?
+    var deferredProblem: ProblemResponse?
 
     /// The exchange in progress (one at a time: pipelined requests wait in `pipelined`).
-    private var exchange = RequestExchange()
+    var exchange = RequestExchange()
     /// Request parts read while no upstream connection is attached yet (kept across exchanges
     /// for its storage).
-    private var bufferedParts = CircularBuffer<HTTPClientRequestPart>(initialCapacity: 4)
-    private var upstream: UpstreamConnection?
+    var bufferedParts = CircularBuffer<HTTPClientRequestPart>(initialCapacity: 4)
+    var upstream: UpstreamConnection?
 
     init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder?) {
         self.isHTTP2 = decoder == nil
@@ -146,7 +149,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         dispatch(part)
     }
 
-    private func dispatch(_ part: HTTPServerRequestPart) {
+    func dispatch(_ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
             receivedHead(head)
@@ -165,7 +168,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelReadComplete()
     }
 
-    private func receivedHead(_ head: HTTPRequestHead) {
+    func receivedHead(_ head: HTTPRequestHead) {
         guard state == .awaitingHead else { return }
         exchange = RequestExchange()
         bufferedParts.removeAll(keepingCapacity: true)
@@ -256,7 +259,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if !exchange.connectDeferred { connectUpstream(excluding: nil) }
     }
 
-    private func receivedBody(_ buffer: ByteBuffer) {
+    func receivedBody(_ buffer: ByteBuffer) {
         switch state {
         case .awaitingUpstream, .forwarding:
             deadlines.clientProgressed = true
@@ -282,7 +285,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func receivedEnd(_ trailers: HTTPHeaders?) {
+    func receivedEnd(_ trailers: HTTPHeaders?) {
         switch state {
         case .awaitingUpstream:
             exchange.requestComplete = true
@@ -302,7 +305,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: upstream selection
 
-    private func connectIfDeferred() {
+    func connectIfDeferred() {
         guard exchange.connectDeferred else { return }
         exchange.connectDeferred = false
         if exchange.lengthUnknown {
@@ -315,7 +318,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         connectUpstream(excluding: nil)
     }
 
-    private func connectUpstream(excluding: Int?) {
+    func connectUpstream(excluding: Int?) {
         guard let route = exchange.requestContext?.route else { return }
         exchange.attempts += 1
         switch resources.pool.acquire(route.upstream, excluding: excluding, fresh: exchange.tunnelRequested) {
@@ -353,7 +356,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func attach(_ connection: UpstreamConnection) {
+    func attach(_ connection: UpstreamConnection) {
         guard let head = exchange.upstreamHead else { return }
         upstream = connection
         connection.delegate = self
@@ -398,7 +401,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: answers the gateway makes itself
 
     /// Answers with problem+json; the connection closes afterwards when the request was not fully read.
-    private func respondProblem(_ problem: ProblemResponse) {
+    func respondProblem(_ problem: ProblemResponse) {
         let requestId = exchange.requestContext?.requestId ?? resources.requestIds.make()
         if !exchange.requestComplete || exchange.closeAfterResponse {
             respondAndClose(problem, requestId: requestId)
@@ -410,7 +413,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func respondAndClose(_ problem: ProblemResponse, requestId: String) {
+    func respondAndClose(_ problem: ProblemResponse, requestId: String) {
         state = .answered
         if isHTTP2, exchange.requestComplete {
             // END_STREAM ends the stream; closing it would reset it before the answer is out.
@@ -422,13 +425,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Closes once the last write has left: closing at once could drop an answer still queued
     /// behind a full socket buffer (or, on HTTP/2, reset the stream before its end is sent).
-    private func closeAfterWriting(_ write: (EventLoopPromise<Void>?) -> Void) {
+    func closeAfterWriting(_ write: (EventLoopPromise<Void>?) -> Void) {
         let written = context.eventLoop.makePromise(of: Void.self)
         write(written)
         written.futureResult.whenComplete { [self] _ in context.close(promise: nil) }
     }
 
-    private func writeProblem(_ problem: ProblemResponse, requestId: String, close: Bool, promise: EventLoopPromise<Void>?) {
+    func writeProblem(_ problem: ProblemResponse, requestId: String, close: Bool, promise: EventLoopPromise<Void>?) {
         let body = problem.body(requestId: requestId, allocator: context.channel.allocator)
         var head = problem.head(version: exchange.clientVersion, requestId: requestId, bodyLength: body.readableBytes, close: close)
         if exchange.clientVersion.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
@@ -444,7 +447,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The state changes before the write, so that anything the write sets off (a pipelined request
     /// dispatched right after) finds the connection ready.
     /// - Parameter writeEnd: writes the end; completes the promise, when one is given, once written.
-    private func finishExchange(writingEnd writeEnd: (EventLoopPromise<Void>?) -> Void) {
+    func finishExchange(writingEnd writeEnd: (EventLoopPromise<Void>?) -> Void) {
         if exchange.closeAfterResponse || !exchange.requestComplete {
             state = .closed
             closeAfterWriting(writeEnd)
@@ -466,7 +469,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Hands buffered pipelined parts to the request path, stopping at a head while a request is in progress.
-    private func drainPipelined() {
+    func drainPipelined() {
         while let next = pipelined.first {
             if case .head = next, state != .awaitingHead { return }
             pipelined.removeFirst()
@@ -474,20 +477,20 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func abortUpstream() {
+    func abortUpstream() {
         if let upstream {
             self.upstream = nil
             resources.pool.release(upstream, reusable: false)
         }
     }
 
-    private func beginWaitingForHead() {
+    func beginWaitingForHead() {
         exchange.responseHeadSent = false
         exchange.requestContext = nil
         deadlines.waitingForHead(now: resources.sweeper.now)
     }
 
-    private func markRequestSent() {
+    func markRequestSent() {
         exchange.requestSent = true
         deadlines.requestSent(now: resources.sweeper.now)
     }
@@ -522,141 +525,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if let upstream { upstreamWentSilent(upstream) }
         case .clientStalled:
             abortUpstream()
-            context.close(promise: nil)
-        }
-    }
-}
-
-// MARK: - the upstream's response
-
-extension ProxyConnectionHandler: UpstreamConnectionDelegate {
-    var isDownstreamWritable: Bool { clientWritable }
-
-    func upstreamReceived(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
-        guard connection === upstream else { return }
-        exchange.responseBytesSeen = true
-        deadlines.upstreamProgressed = true
-        switch part {
-        case .head(var head):
-            if head.status.code < 200, head.status != .switchingProtocols {
-                // 100 Continue and other interim answers go straight through to HTTP/1.1 clients.
-                if exchange.clientVersion.minor == 1 {
-                    HopByHopHeaders.remove(from: &head.headers)
-                    head.version = .http1_1
-                    context.write(wrapOutboundOut(.head(head)), promise: nil)
-                    clientNeedsFlush = true
-                }
-                return
-            }
-            connection.endpoint.recordSuccess()
-            if head.status == .switchingProtocols {
-                guard exchange.tunnelRequested else {
-                    upstreamFailed(connection, error: nil)
-                    return
-                }
-                exchange.tunnelAccepted = true
-            }
-            writeResponseHead(head)
-            clientNeedsFlush = true
-        case .body(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            clientNeedsFlush = true
-        case .end(let trailers):
-            if exchange.tunnelAccepted {
-                switchToTunnel(connection)
-                return
-            }
-            upstream = nil
-            let reusable = exchange.requestSent && exchange.upstreamKeepAlive && !exchange.tunnelRequested
-            resources.pool.release(connection, reusable: reusable)
-            // Trailers survive only where the client side is chunked too.
-            let forwardedTrailers = exchange.clientChunked ? trailers.map { HopByHopHeaders.strip($0).headers } : nil
-            finishExchange { promise in
-                self.context.writeAndFlush(self.wrapOutboundOut(.end(forwardedTrailers)), promise: promise)
-            }
-        }
-    }
-
-    private func writeResponseHead(_ upstreamHead: HTTPResponseHead) {
-        let builder = ResponseHeadBuilder(
-            clientVersion: exchange.clientVersion, isHeadRequest: exchange.isHeadRequest, requestComplete: exchange.requestComplete,
-            closeAfterResponse: exchange.closeAfterResponse, tunnelAccepted: exchange.tunnelAccepted, requestId: exchange.requestContext?.requestId ?? ""
-        )
-        var result = builder.build(from: upstreamHead)
-        exchange.upstreamKeepAlive = result.upstreamKeepAlive
-        exchange.closeAfterResponse = result.closeAfterResponse
-        exchange.clientChunked = result.clientChunked
-        if let requestContext = exchange.requestContext, !requestContext.route.phases.isEmpty {
-            for phase in requestContext.route.phases { phase.responseHead(&result.head, context: requestContext) }
-        }
-        exchange.responseHeadSent = true
-        context.write(wrapOutboundOut(.head(result.head)), promise: nil)
-    }
-
-    func upstreamReadComplete(_ connection: UpstreamConnection) {
-        if clientNeedsFlush {
-            clientNeedsFlush = false
-            context.flush()
-        }
-    }
-
-    func upstreamWritabilityChanged(_ connection: UpstreamConnection) {
-        if connection.isWritable, pendingRead, state == .forwarding {
-            pendingRead = false
-            context.read()
-        }
-    }
-
-    func upstreamFailed(_ connection: UpstreamConnection, error: Error?) {
-        guard connection === upstream else { return }
-        upstream = nil
-        resources.pool.release(connection, reusable: false)
-        guard !exchange.responseHeadSent else {
-            // Part of the response is with the client already: all we can do is cut it short.
-            context.close(promise: nil)
-            return
-        }
-        let staleKeepAlive = connection.exchanges > 1 && !exchange.responseBytesSeen
-        if !staleKeepAlive { connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds) }
-        // A reused connection the upstream had closed, or a bodiless idempotent request: safe to send again.
-        if exchange.mayRetry, exchange.attempts < 2, !exchange.responseBytesSeen, exchange.requestComplete {
-            state = .awaitingUpstream
-            bufferedParts.removeAll(keepingCapacity: true)
-            bufferedParts.append(.end(nil))
-            exchange.requestSent = false
-            connectUpstream(excluding: staleKeepAlive ? nil : connection.endpointIndex)
-            return
-        }
-        respondProblem(ProblemResponse(status: .badGateway, slug: "upstream-failed", detail: "upstream '\(connection.group.name)' closed the connection before answering"))
-    }
-
-    /// Nothing came from the upstream for `upstream_idle` after the request was sent.
-    private func upstreamWentSilent(_ connection: UpstreamConnection) {
-        connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds)
-        abortUpstream()
-        if exchange.responseHeadSent {
-            context.close(promise: nil)
-        } else {
-            respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(connection.group.name)' went silent for \(Units.formatDuration(runtime.config.timeouts.upstreamIdle))"))
-        }
-    }
-
-    // MARK: WebSocket and other upgrades
-
-    /// After the 101 is written, both pipelines drop their HTTP handlers and copy bytes.
-    private func switchToTunnel(_ connection: UpstreamConnection) {
-        state = .upgraded
-        resources.sweeper.unregister(self)
-        upstream = nil
-        connection.delegate = nil
-        resources.pool.detach(connection)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-
-        do {
-            try TunnelSwitch.perform(client: context, upstream: connection, idleTimeout: .nanoseconds(runtime.config.timeouts.tunnelIdle))
-        } catch {
-            runtime.logger.warning("could not switch to a tunnel", metadata: ["error": "\(error)"])
-            connection.channel.close(promise: nil)
             context.close(promise: nil)
         }
     }
