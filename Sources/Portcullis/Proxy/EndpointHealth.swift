@@ -26,8 +26,6 @@ public final class EndpointHealth: Sendable {
         ejectedUntil.load(ordering: .relaxed) <= now
     }
 
-    public var isEjected: Bool { !isAvailable(now: NIODeadline.now().uptimeNanoseconds) }
-
     /// An answer proves the endpoint alive: failures, probation and any running ejection end.
     func recordSuccess() {
         if consecutiveFailures.load(ordering: .relaxed) != 0 { consecutiveFailures.store(0, ordering: .relaxed) }

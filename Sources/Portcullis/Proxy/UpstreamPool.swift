@@ -84,10 +84,6 @@ final class UpstreamPool {
         state[group.index].outstanding[endpoint] -= 1
     }
 
-    func idleConnectionCount(_ group: UpstreamGroup) -> Int {
-        state[group.index].idle.reduce(0) { $0 + $1.count }
-    }
-
     private func chooseEndpoint(_ group: UpstreamGroup, excluding: Int?) -> Int? {
         let count = group.endpoints.count
         let now = clock.now.uptimeNanoseconds
