@@ -44,17 +44,9 @@ struct LifecycleTests {
                 upstream: dmeo
             """.write(to: file, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.gatewayBinary)
-        process.arguments = ["validate", "--config", file.path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-
-        #expect(process.terminationStatus == 2)
+        let result = try Command.run(TestPaths.gatewayBinary, ["validate", "--config", file.path])
+        let output = result.standardError
+        #expect(result.status == 2)
         #expect(output.contains("\(file.path):3:5: unknown key 'adress' in listeners[0]; did you mean 'address'?"))
         #expect(output.contains("\(file.path):7:14: upstreams.demo.balance must be one of round_robin, least_outstanding; found 'fastest'"))
         #expect(output.contains("\(file.path):10:15: route 'app' names upstream 'dmeo', which is not defined; did you mean 'demo'?"))
@@ -72,17 +64,9 @@ struct LifecycleTests {
             routes:
               - { name: app, upstream: demo }
             """.write(to: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.gatewayBinary)
-        process.arguments = ["run", "--config", file.path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
-        #expect(output.contains("names the environment variable 'PORTCULLIS_TEST_UNSET_PORT', which is not set"))
+        let result = try Command.run(TestPaths.gatewayBinary, ["run", "--config", file.path])
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("names the environment variable 'PORTCULLIS_TEST_UNSET_PORT', which is not set"))
     }
 
     @Test func adminHealthAndReadiness() async throws {
