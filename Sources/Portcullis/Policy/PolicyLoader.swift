@@ -33,7 +33,7 @@ public enum PolicyLoader {
                 switch kind {
                 case .headers:
                     headers.add(section)
-                case .rateLimits, .uploads, .geo:
+                case .cors, .rateLimits, .uploads, .geo:
                     let keyLocation = keyLocation(of: kind.rawValue, in: root, file: source.file) ?? section.location
                     collector.report(keyLocation, "'\(kind.rawValue)' policies are not supported yet by this version; expected \(PolicyKind.supported.map(\.rawValue).joined(separator: ", "))")
                 }

@@ -7,6 +7,9 @@ final class LoopResources {
     let pool: UpstreamPool
     let sweeper: ConnectionSweeper
     let requestIds = RequestIdGenerator()
+    /// This loop's copy of the current policy snapshot: read without a lock by every request
+    /// (each loop is handed the new one on reload, on that loop).
+    var policies: PolicySet = .empty
     private let eventLoop: EventLoop
     /// Upstream connections with writes waiting for the end of this loop iteration.
     private var pendingFlushes: [UpstreamConnection] = []

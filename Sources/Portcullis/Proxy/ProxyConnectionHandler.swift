@@ -216,7 +216,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let clientAddress = runtime.addressResolver.resolve(peer: peer, forwardedFor: scan.forwardedFor)
         var requestContext = RequestContext(
             requestId: requestId, clientAddress: clientAddress, peerAddress: peer, peerIsTrusted: peerIsTrusted,
-            route: route, host: accepted.host, target: accepted.target, startTime: resources.sweeper.now
+            route: route, host: accepted.host, target: accepted.target, startTime: resources.sweeper.now,
+            policies: resources.policies
         )
 
         let headers = ForwardingHeaders.build(from: head.headers, scan: scan, accepted: accepted, context: requestContext, peerText: peerText, scheme: listener.scheme)

@@ -11,4 +11,7 @@ public struct RequestContext {
     public var host: String
     public var target: String
     public var startTime: NIODeadline
+    /// The policy snapshot read once at the request's start and kept to its end (a reload
+    /// publishes a new one for later requests).
+    public var policies: PolicySet
 }
