@@ -103,11 +103,16 @@ final class DemoHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.send(context: context, head: head, status: .ok, contentType: .html, body: DemoPages.index(instance: self.instanceName))
 
         case .api:
+            // /api/session sets a cookie the way many applications do: without Secure, HttpOnly
+            // or SameSite (the gateway's header policy adds them).
+            var extra: HTTPHeaders = [:]
+            if path == "/api/session" { extra.add(name: "Set-Cookie", value: "session=demo-\(self.instanceName); Path=/") }
             self.sendJSON(
                 context: context,
                 head: head,
                 status: .ok,
-                "{\"message\":\"hello from the demo application\",\"path\":\(DemoJSON.string(path)),\"instance\":\(DemoJSON.string(self.instanceName))}"
+                "{\"message\":\"hello from the demo application\",\"path\":\(DemoJSON.string(path)),\"instance\":\(DemoJSON.string(self.instanceName))}",
+                extraHeaders: extra
             )
 
         case .upload:
@@ -217,6 +222,10 @@ final class DemoHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func writeHead(context: ChannelHandlerContext, request: HTTPRequestHead, status: HTTPResponseStatus, headers: HTTPHeaders) {
         var headers = headers
         headers.add(name: "X-Demo-Instance", value: self.instanceName)
+        // What many frameworks send by default: it tells an attacker what runs here (the
+        // gateway's header policy removes both).
+        headers.add(name: "Server", value: "portcullis-demo/1.0")
+        headers.add(name: "X-Powered-By", value: "SwiftNIO")
         if !request.isKeepAlive {
             headers.add(name: "Connection", value: "close")
         } else if request.version == .http1_0 {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Portcullis
 import ServiceLifecycle
@@ -10,7 +11,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Loads and validates the config, binds every listener and the admin listener, and serves \
             until SIGTERM or SIGINT. On either signal it stops accepting connections, lets in-flight \
-            requests finish for up to timeouts.drain, and exits 0. Logs go to standard error.
+            requests finish for up to timeouts.drain, and exits 0. SIGHUP re-reads the policy \
+            directory (it is also watched for changes). Logs go to standard error.
             """
     )
 
@@ -31,6 +33,12 @@ struct RunCommand: AsyncParsableCommand {
         let gateway = try Gateway(config: config, logger: logger)
         do {
             try await gateway.start()
+        } catch let error as DiagnosticsError {
+            // The policy directory is invalid: every problem, as `validate` prints them.
+            var standardError = FileHandle.standardError
+            for diagnostic in error.diagnostics { print("\(diagnostic)", to: &standardError) }
+            logger.critical("could not start: \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s") in the policy files")
+            throw ExitCode(2)
         } catch {
             logger.critical("could not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)

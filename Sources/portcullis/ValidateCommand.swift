@@ -23,26 +23,33 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         var failed = false
+        var policyDirectory = policies
         if config != nil || policies == nil {
             let options = try ConfigOptions.parse(config.map { ["--config", $0] } ?? [])
             do {
                 let loaded = try options.load()
                 print("\(options.config): OK — \(loaded.listeners.count) listener(s), \(loaded.upstreams.count) upstream group(s), \(loaded.routes.count) route(s)")
+                // The policy directory the config names is part of what `run` would load.
+                if policyDirectory == nil { policyDirectory = loaded.policies?.directory }
             } catch is ExitCode {
                 failed = true  // every problem is printed already
             }
         }
-        if let policies {
+        if let policyDirectory {
             do {
-                let set = try PolicyLoader.load(directory: policies, environment: ProcessInfo.processInfo.environment)
-                print("\(policies): OK — \(set.headers.rules.count) header rule\(set.headers.rules.count == 1 ? "" : "s")")
+                let set = try PolicyLoader.load(directory: policyDirectory, environment: ProcessInfo.processInfo.environment)
+                print("\(policyDirectory): OK — \(Self.count(set.headers.rules.count, "header rule")), \(Self.count(set.cors.rules.count, "CORS rule")) (digest \(set.digest))")
             } catch {
                 var standardError = FileHandle.standardError
                 for diagnostic in error.diagnostics { print("\(diagnostic)", to: &standardError) }
-                print("\(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s") in \(policies)", to: &standardError)
+                print("\(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s") in \(policyDirectory)", to: &standardError)
                 failed = true
             }
         }
         if failed { throw ExitCode(2) }
+    }
+
+    private static func count(_ n: Int, _ noun: String) -> String {
+        "\(n) \(noun)\(n == 1 ? "" : "s")"
     }
 }

@@ -12,7 +12,7 @@ import Testing
         let clientAddress = try #require(IPAddress(client ?? peer))
         return RequestContext(
             requestId: requestId, clientAddress: clientAddress, peerAddress: peerAddress, peerIsTrusted: trusted,
-            route: route, host: "app.example", target: "/", startTime: .now()
+            route: route, host: "app.example", target: "/", isTLS: false, startTime: .now(), policies: .empty
         )
     }
 

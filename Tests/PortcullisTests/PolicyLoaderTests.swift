@@ -40,7 +40,8 @@ import Testing
             Issue.record("policies/ must load:\n\(error)")
             return
         }
-        #expect(set.files == [directory + "/headers.yaml"])
+        #expect(set.files == [directory + "/cors.yaml", directory + "/headers.yaml"])
+        #expect(set.cors.rules.map(\.name) == ["api-cors"])
         #expect(set.headers.rules.map(\.name) == ["default-html", "api", "downloads-no-store", "health"])
         #expect(set.headers.rules.map(\.mode) == [.enforce, .enforce, .shadow, .enforce])
         let global = set.headers.global
@@ -135,8 +136,8 @@ import Testing
             geo: []
             """
         #expect(problems(yaml) == [
-            "p.yaml:1:1: 'rate_limits' policies are not supported yet by this version; expected headers",
-            "p.yaml:4:1: 'geo' policies are not supported yet by this version; expected headers",
+            "p.yaml:1:1: 'rate_limits' policies are not supported yet by this version; expected headers, cors",
+            "p.yaml:4:1: 'geo' policies are not supported yet by this version; expected headers, cors",
         ])
     }
 

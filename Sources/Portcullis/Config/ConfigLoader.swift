@@ -49,7 +49,7 @@ private final class ConfigReader {
 
     func read() -> GatewayConfig? {
         guard let top = root.mapping(
-            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes"],
+            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies"],
             required: ["listeners", "upstreams", "routes"]
         ) else { return nil }
 
@@ -78,10 +78,11 @@ private final class ConfigReader {
         // Routes may name any group written in the file, even one with mistakes of its own (reported already).
         let upstreamNames = top["upstreams"]?.namedEntriesQuietly() ?? []
         let routes = top["routes"].flatMap { readRoutes($0, upstreamNames: upstreamNames) } ?? []
+        let policies = top["policies"].flatMap(readPolicies)
 
         return GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
-            limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes
+            limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes, policies: policies
         )
     }
 
@@ -165,6 +166,19 @@ private final class ConfigReader {
             let address = fields["address"].flatMap(readAddress)
         else { return nil }
         return AdminConfig(address: address)
+    }
+
+    private func readPolicies(_ value: YAMLValue) -> PolicyConfig? {
+        guard let fields = value.mapping(allowed: ["directory", "reload_interval"], required: ["directory"]),
+            let directory = fields["directory"]?.string()
+        else { return nil }
+        if directory.isEmpty {
+            fields["directory"]?.report("policies.directory must name a directory of *.yaml policy files")
+            return nil
+        }
+        var config = PolicyConfig(directory: directory)
+        if let interval = fields["reload_interval"]?.durationNanoseconds(atLeast: 100_000_000) { config.reloadInterval = interval }
+        return config
     }
 
     private func readNetworks(_ value: YAMLValue) -> [IPNetwork]? {

@@ -10,11 +10,13 @@ public struct GatewayConfig: Sendable {
     public var timeouts: TimeoutsConfig
     public var upstreams: [UpstreamGroupConfig]
     public var routes: [RouteConfig]
+    /// The security team's policy directory, watched and reloaded; nil: no policies.
+    public var policies: PolicyConfig?
 
     public init(
         workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,
         trustedProxies: [IPNetwork] = [], limits: LimitsConfig = .init(), timeouts: TimeoutsConfig = .init(),
-        upstreams: [UpstreamGroupConfig], routes: [RouteConfig]
+        upstreams: [UpstreamGroupConfig], routes: [RouteConfig], policies: PolicyConfig? = nil
     ) {
         self.workers = workers
         self.listeners = listeners
@@ -24,6 +26,20 @@ public struct GatewayConfig: Sendable {
         self.timeouts = timeouts
         self.upstreams = upstreams
         self.routes = routes
+        self.policies = policies
+    }
+}
+
+/// Where the policy files are and how often they are checked for changes.
+public struct PolicyConfig: Sendable {
+    /// Relative paths are relative to the working directory, like every path in the config.
+    public var directory: String
+    /// How often the files' modification times are compared; SIGHUP reloads at once as well.
+    public var reloadInterval: Int64 = 500_000_000
+
+    public init(directory: String, reloadInterval: Int64 = 500_000_000) {
+        self.directory = directory
+        self.reloadInterval = reloadInterval
     }
 }
 

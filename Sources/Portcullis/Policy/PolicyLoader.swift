@@ -1,3 +1,4 @@
+import Crypto
 import Yams
 
 /// Reads the policy files of a directory (every `*.yaml` / `*.yml`, sorted by file name),
@@ -15,6 +16,7 @@ public enum PolicyLoader {
         let collector = DiagnosticCollector(environment: environment)
         let context = PolicyReadContext(collector: collector)
         let headers = SecurityHeadersBuilder(context: context)
+        let cors = CORSBuilder(context: context)
         var syntaxErrors: [Diagnostic] = []
 
         for source in sources {
@@ -33,17 +35,33 @@ public enum PolicyLoader {
                 switch kind {
                 case .headers:
                     headers.add(section)
-                case .cors, .rateLimits, .uploads, .geo:
+                case .cors:
+                    cors.add(section)
+                case .rateLimits, .uploads, .geo:
                     let keyLocation = keyLocation(of: kind.rawValue, in: root, file: source.file) ?? section.location
                     collector.report(keyLocation, "'\(kind.rawValue)' policies are not supported yet by this version; expected \(PolicyKind.supported.map(\.rawValue).joined(separator: ", "))")
                 }
             }
         }
-        let policy = headers.build()
+        let headerPolicy = headers.build()
+        let corsPolicy = cors.build()
 
         let diagnostics = sorted(syntaxErrors + collector.diagnostics, fileOrder: sources.map(\.file))
         if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
-        return PolicySet(headers: policy, files: sources.map(\.file))
+        return PolicySet(headers: headerPolicy, cors: corsPolicy, files: sources.map(\.file), digest: digest(of: sources))
+    }
+
+    /// Names and contents, so renaming a file (which can change the rule order) changes it too.
+    static func digest(of sources: [PolicySource]) -> String {
+        var hash = SHA256()
+        for source in sources {
+            hash.update(data: Array(source.file.utf8) + [0])
+            hash.update(data: Array(source.text.utf8) + [0])
+        }
+        return hash.finalize().prefix(6).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
     /// Where a top-level key is written (the section's value may start on a later line).

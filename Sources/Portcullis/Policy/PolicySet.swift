@@ -2,17 +2,29 @@
 /// request uses from start to finish (a reload publishes a new one).
 public final class PolicySet: Sendable {
     public let headers: SecurityHeaderPolicy
+    public let cors: CORSPolicy
     /// The files it was read from, in the order rules were taken from them.
     public let files: [String]
+    /// SHA-256 of the files' names and contents, first 12 hex digits: which policy is loaded
+    /// (logged on every reload, and exported as an info metric).
+    public let digest: String
+    /// The phases a request goes through before it is forwarded, in order; kinds without
+    /// rules have none, so they cost nothing.
+    public let requestPhases: [RequestPhase]
 
-    public init(headers: SecurityHeaderPolicy, files: [String]) {
+    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, files: [String], digest: String = "") {
         self.headers = headers
+        self.cors = cors
         self.files = files
+        self.digest = digest
+        var phases: [RequestPhase] = []
+        if !cors.rules.isEmpty { phases.append(CORSPhase(policy: cors)) }
+        self.requestPhases = phases
     }
 
     /// No policies: responses pass untouched.
     public static let empty = PolicySet(headers: .empty, files: [])
 
     /// Every rule name of every kind, in file order (for policy tests and reports).
-    public var ruleNames: [String] { headers.rules.map(\.name) }
+    public var ruleNames: [String] { headers.rules.map(\.name) + cors.rules.map(\.name) }
 }

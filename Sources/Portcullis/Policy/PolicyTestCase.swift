@@ -30,6 +30,11 @@ public struct PolicyTestCase: Sendable {
         public var rule: String?
         /// The shadow rule expected to match, or `none`.
         public var shadowRule: String?
+        /// The status the client receives: the gateway's own answer (204 preflight, 403 refused)
+        /// or else the application's.
+        public var status: Int?
+        /// The CORS rule expected to cover the request, or `none`.
+        public var corsRule: String?
     }
 
     public var name: String

@@ -7,7 +7,7 @@ public enum PolicyTestLoader {
     static let caseKeys = ["name", "request", "response", "expect"]
     static let requestKeys = ["method", "url", "headers", "client"]
     static let responseKeys = ["status", "headers"]
-    static let expectKeys = ["headers", "absent", "rule", "shadow_rule"]
+    static let expectKeys = ["status", "headers", "absent", "rule", "shadow_rule", "cors_rule"]
 
     public static func load(directory: String, policies: PolicySet, environment: [String: String] = [:]) throws(DiagnosticsError) -> [PolicyTestCase] {
         try parse(PolicyDirectory.sources(in: directory), policies: policies, environment: environment)
@@ -18,7 +18,8 @@ public enum PolicyTestLoader {
         var syntaxErrors: [Diagnostic] = []
         var cases: [PolicyTestCase] = []
         var seenNames: [String: SourceLocation] = [:]
-        let ruleNames = ["global"] + policies.ruleNames
+        let ruleNames = ["global"] + policies.headers.rules.map(\.name)
+        let corsRuleNames = policies.cors.rules.map(\.name) + ["none"]
 
         for source in sources {
             let root: Node
@@ -41,7 +42,7 @@ public enum PolicyTestLoader {
                         nameValue.report("\(nameValue.path) must not be empty")
                     } else {
                         name = text
-                        testCase = readCase(fields, name: text, at: value.location, ruleNames: ruleNames)
+                        testCase = readCase(fields, name: text, at: value.location, ruleNames: ruleNames, corsRuleNames: corsRuleNames)
                     }
                 }
                 let prefix = name.map { "case '\($0)': " } ?? ""
@@ -60,10 +61,10 @@ public enum PolicyTestLoader {
         return cases
     }
 
-    private static func readCase(_ fields: [String: YAMLValue], name: String, at location: SourceLocation, ruleNames: [String]) -> PolicyTestCase? {
+    private static func readCase(_ fields: [String: YAMLValue], name: String, at location: SourceLocation, ruleNames: [String], corsRuleNames: [String]) -> PolicyTestCase? {
         let request = fields["request"].flatMap(readRequest)
         let response = fields["response"].flatMap(readResponse)
-        let expect = fields["expect"].flatMap { readExpectation($0, ruleNames: ruleNames) }
+        let expect = fields["expect"].flatMap { readExpectation($0, ruleNames: ruleNames, corsRuleNames: corsRuleNames) }
         guard let request, let response, let expect else { return nil }
         return PolicyTestCase(name: name, location: location, request: request, response: response, expect: expect)
     }
@@ -108,7 +109,7 @@ public enum PolicyTestLoader {
         return PolicyTestCase.Response(status: status, headers: headers)
     }
 
-    private static func readExpectation(_ value: YAMLValue, ruleNames: [String]) -> PolicyTestCase.Expectation? {
+    private static func readExpectation(_ value: YAMLValue, ruleNames: [String], corsRuleNames: [String]) -> PolicyTestCase.Expectation? {
         guard let fields = value.mapping(allowed: expectKeys) else { return nil }
         var expect = PolicyTestCase.Expectation()
         if fields.isEmpty {
@@ -128,9 +129,12 @@ public enum PolicyTestLoader {
                 expect.absent.append(name)
             }
         }
-        for (key, path) in [("rule", \PolicyTestCase.Expectation.rule), ("shadow_rule", \PolicyTestCase.Expectation.shadowRule)] {
+        if let statusValue = fields["status"], let status = statusValue.int(in: 100...599) { expect.status = status }
+        let ruleKeys: [(String, WritableKeyPath<PolicyTestCase.Expectation, String?>, [String])] = [
+            ("rule", \.rule, ruleNames), ("shadow_rule", \.shadowRule, Array(ruleNames.dropFirst()) + ["none"]), ("cors_rule", \.corsRule, corsRuleNames),
+        ]
+        for (key, path, allowed) in ruleKeys {
             guard let ruleValue = fields[key], let text = ruleValue.string() else { continue }
-            let allowed: [String] = key == "rule" ? ruleNames : Array(ruleNames.dropFirst()) + ["none"]
             if allowed.contains(text) {
                 expect[keyPath: path] = text
             } else {

@@ -56,13 +56,10 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             clientVersion: exchange.clientVersion, isHeadRequest: exchange.isHeadRequest, requestComplete: exchange.requestComplete,
             closeAfterResponse: exchange.closeAfterResponse, tunnelAccepted: exchange.tunnelAccepted, requestId: exchange.requestContext?.requestId ?? ""
         )
-        var result = builder.build(from: upstreamHead)
+        let result = builder.build(from: upstreamHead) { headers in decorateResponse(&headers, status: upstreamHead.status) }
         exchange.upstreamKeepAlive = result.upstreamKeepAlive
         exchange.closeAfterResponse = result.closeAfterResponse
         exchange.clientChunked = result.clientChunked
-        if let requestContext = exchange.requestContext, !requestContext.route.phases.isEmpty {
-            for phase in requestContext.route.phases { phase.responseHead(&result.head, context: requestContext) }
-        }
         exchange.responseHeadSent = true
         context.write(wrapOutboundOut(.head(result.head)), promise: nil)
     }

@@ -29,6 +29,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case awaitingUpstream
         /// Request and response streaming between the client and `upstream`.
         case forwarding
+        /// A phase answered a request without a body; the answer goes out once the request's end
+        /// is read, so the connection can carry the next request.
+        case answerPending
         /// The gateway answered itself; the connection closes once the answer is written.
         case answered
         /// After a 101: the pipeline is being switched to a byte tunnel.
@@ -42,6 +45,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The HTTP/1 decoder; nil on an HTTP/2 stream.
     let decoder: ObservedRequestDecoder?
     let isHTTP2: Bool
+    /// The client connection is TLS (HSTS is sent; the request's own origin is https).
+    let isTLS: Bool
     var context: ChannelHandlerContext!
     var peer: IPAddress = .v4(0)
     var peerIsTrusted = false
@@ -73,6 +78,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder?) {
         self.isHTTP2 = decoder == nil
+        self.isTLS = listener.scheme == "https"
         self.runtime = runtime
         self.resources = resources
         self.listener = listener
@@ -123,7 +129,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 abortUpstream()
                 context.close(promise: nil)
             }
-        case .answered, .upgraded, .closed:
+        case .answerPending, .answered, .upgraded, .closed:
             return
         }
     }
@@ -207,6 +213,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             respondAndClose(ProblemResponse(status: .notFound, slug: "no-route", detail: "no route serves \(accepted.host)\(accepted.target.prefix(200))"), requestId: requestId)
             return
         }
+        let policies = resources.policies
+        exchange.headerActions = policies.headers.select(host: accepted.host, target: accepted.target, method: head.method).actions
         exchange.bodyLimit = route.maxBodyBytes
         if case .contentLength(let length) = accepted.framing, length > exchange.bodyLimit {
             respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body is \(length) bytes; this route accepts at most \(exchange.bodyLimit)"), requestId: requestId)
@@ -216,8 +224,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let clientAddress = runtime.addressResolver.resolve(peer: peer, forwardedFor: scan.forwardedFor)
         var requestContext = RequestContext(
             requestId: requestId, clientAddress: clientAddress, peerAddress: peer, peerIsTrusted: peerIsTrusted,
-            route: route, host: accepted.host, target: accepted.target, startTime: resources.sweeper.now,
-            policies: resources.policies
+            route: route, host: accepted.host, target: accepted.target, isTLS: isTLS, startTime: resources.sweeper.now,
+            policies: policies
         )
 
         let headers = ForwardingHeaders.build(from: head.headers, scan: scan, accepted: accepted, context: requestContext, peerText: peerText, scheme: listener.scheme)
@@ -234,17 +242,28 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         if !exchange.clientKeepAlive { exchange.closeAfterResponse = true }
 
-        for phase in route.phases {
+        for phase in policies.requestPhases {
+            let answer: GatewayAnswer
             switch phase.requestHead(&forwarded, context: &requestContext, eventLoop: context.eventLoop) {
-            case .proceed: continue
-            case .respond(let problem):
-                exchange.requestContext = requestContext
-                respondAndClose(problem, requestId: requestId)
-                return
-            case .respondWith, .pending:
-                // Redirects and asynchronous phases arrive with the features that need them.
+            case .proceed:
                 continue
+            case .respond(let problem):
+                answer = .problem(problem)
+            case .respondWith(let head, let body):
+                answer = .response(head, body)
+            case .pending:
+                preconditionFailure("no request phase answers asynchronously yet")
             }
+            exchange.requestContext = requestContext
+            if accepted.framing == .none {
+                // Its end follows at once: answer then, and keep the connection.
+                exchange.pendingAnswer = answer
+                state = .answerPending
+            } else {
+                // The body is not read: the connection (or HTTP/2 stream) closes after the answer.
+                respond(answer, requestId: requestId, close: true)
+            }
+            return
         }
 
         exchange.requestContext = requestContext
@@ -262,6 +281,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func receivedBody(_ buffer: ByteBuffer) {
         switch state {
+        case .answerPending:
+            // An HTTP/2 request without a length turned out to have a body.
+            if let answer = exchange.pendingAnswer { respond(answer, requestId: exchange.requestContext?.requestId ?? "-", close: true) }
         case .awaitingUpstream, .forwarding:
             deadlines.clientProgressed = true
             exchange.bodyBytes += buffer.readableBytes
@@ -288,6 +310,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func receivedEnd(_ trailers: HTTPHeaders?) {
         switch state {
+        case .answerPending:
+            exchange.requestComplete = true
+            if let answer = exchange.pendingAnswer {
+                respond(answer, requestId: exchange.requestContext?.requestId ?? "-", close: exchange.closeAfterResponse)
+            }
         case .awaitingUpstream:
             exchange.requestComplete = true
             bufferedParts.append(.end(trailers.map { HopByHopHeaders.strip($0).headers }))
@@ -404,24 +431,29 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Answers with problem+json; the connection closes afterwards when the request was not fully read.
     func respondProblem(_ problem: ProblemResponse) {
         let requestId = exchange.requestContext?.requestId ?? resources.requestIds.make()
-        if !exchange.requestComplete || exchange.closeAfterResponse {
-            respondAndClose(problem, requestId: requestId)
-            return
-        }
-        state = .answered
-        finishExchange { promise in
-            self.writeProblem(problem, requestId: requestId, close: false, promise: promise)
-        }
+        respond(.problem(problem), requestId: requestId, close: !exchange.requestComplete || exchange.closeAfterResponse)
     }
 
     func respondAndClose(_ problem: ProblemResponse, requestId: String) {
+        respond(.problem(problem), requestId: requestId, close: true)
+    }
+
+    /// Writes an answer the gateway makes itself; then the connection waits for the next request,
+    /// or closes.
+    func respond(_ answer: GatewayAnswer, requestId: String, close: Bool) {
         state = .answered
-        if isHTTP2, exchange.requestComplete {
+        // Shaped now, while the exchange still knows its route and phases.
+        let keepOpen = !close || (isHTTP2 && exchange.requestComplete)
+        let (head, body) = shape(answer, requestId: requestId, close: !keepOpen)
+        let write = { (promise: EventLoopPromise<Void>?) in self.writeAnswer(head, body: body, promise: promise) }
+        if !close {
+            finishExchange(writingEnd: write)
+        } else if keepOpen {
             // END_STREAM ends the stream; closing it would reset it before the answer is out.
-            writeProblem(problem, requestId: requestId, close: false, promise: nil)
-            return
+            write(nil)
+        } else {
+            closeAfterWriting(write)
         }
-        closeAfterWriting { promise in self.writeProblem(problem, requestId: requestId, close: true, promise: promise) }
     }
 
     /// Closes once the last write has left: closing at once could drop an answer still queued
@@ -432,14 +464,48 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         written.futureResult.whenComplete { [self] _ in context.close(promise: nil) }
     }
 
-    func writeProblem(_ problem: ProblemResponse, requestId: String, close: Bool, promise: EventLoopPromise<Void>?) {
-        let body = problem.body(requestId: requestId, allocator: context.channel.allocator)
-        var head = problem.head(version: exchange.clientVersion, requestId: requestId, bodyLength: body.readableBytes, close: close)
-        if exchange.clientVersion.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
+    /// The head and body of an answer, with the route's security headers and the phases' edits.
+    func shape(_ answer: GatewayAnswer, requestId: String, close: Bool) -> (HTTPResponseHead, ByteBuffer?) {
+        let version: HTTPVersion = exchange.clientVersion.minor == 0 ? .http1_0 : .http1_1
+        var head: HTTPResponseHead
+        let body: ByteBuffer?
+        switch answer {
+        case .problem(let problem):
+            let problemBody = problem.body(requestId: requestId, allocator: context.channel.allocator)
+            head = problem.head(version: version, requestId: requestId, bodyLength: problemBody.readableBytes, close: close)
+            decorateResponse(&head.headers, status: head.status)
+            // Whatever the route's header policy says, an error is never cached.
+            head.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+            body = problemBody
+        case .response(let answerHead, let answerBody):
+            var headers = answerHead.headers
+            headers.add(name: "X-Request-Id", value: requestId)
+            let status = answerHead.status.code
+            if status >= 200, status != 204, status != 304 { headers.add(name: "Content-Length", value: String(answerBody?.readableBytes ?? 0)) }
+            if close { headers.add(name: "Connection", value: "close") }
+            decorateResponse(&headers, status: answerHead.status)
+            head = HTTPResponseHead(version: version, status: answerHead.status, headers: headers)
+            body = answerBody
+        }
+        if version.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
+        return (head, body)
+    }
+
+    func writeAnswer(_ head: HTTPResponseHead, body: ByteBuffer?, promise: EventLoopPromise<Void>?) {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !exchange.isHeadRequest { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        if let body, !exchange.isHeadRequest, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         exchange.responseHeadSent = true
+    }
+
+    /// The route's security headers (the global block when no route was chosen) and the response
+    /// edits of the request's phases, for an answer from the upstream or from the gateway.
+    func decorateResponse(_ headers: inout HTTPHeaders, status: HTTPResponseStatus) {
+        (exchange.headerActions ?? resources.policies.headers.global).apply(to: &headers, isTLS: isTLS)
+        guard let requestContext = exchange.requestContext else { return }
+        for phase in requestContext.policies.requestPhases {
+            phase.responseHead(&headers, status: status, context: requestContext)
+        }
     }
 
     // MARK: exchange bookkeeping
@@ -488,6 +554,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func beginWaitingForHead() {
         exchange.responseHeadSent = false
         exchange.requestContext = nil
+        exchange.headerActions = nil
+        exchange.pendingAnswer = nil
         deadlines.waitingForHead(now: resources.sweeper.now)
     }
 

@@ -10,8 +10,12 @@ public struct RequestContext {
     public var route: Route
     public var host: String
     public var target: String
+    /// The client connection is TLS (HSTS applies; the request's own origin is https).
+    public var isTLS: Bool
     public var startTime: NIODeadline
     /// The policy snapshot read once at the request's start and kept to its end (a reload
     /// publishes a new one for later requests).
     public var policies: PolicySet
+    /// Set by the CORS phase when a rule covers the request; read when the response goes out.
+    public var corsGrant: CORSGrant?
 }

@@ -28,4 +28,8 @@ struct RequestExchange {
     var closeAfterResponse = false
     /// The response to the client is chunked (so it may carry trailers).
     var clientChunked = false
+    /// The security-header actions chosen for this request's route, applied to its response.
+    var headerActions: HeaderActions?
+    /// A phase's answer to a bodiless request, sent when the request's end is read.
+    var pendingAnswer: GatewayAnswer?
 }

@@ -19,11 +19,12 @@ public enum PhaseOutcome {
 public protocol RequestPhase: AnyObject, Sendable {
     /// Sees the request head before anything is forwarded; may answer the request itself.
     func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome
-    /// Edits the response head in place before it is sent to the client.
-    func responseHead(_ head: inout HTTPResponseHead, context: RequestContext)
+    /// Edits the response's headers in place before they are sent to the client (the upstream's
+    /// response, or an answer the gateway made itself).
+    func responseHead(_ headers: inout HTTPHeaders, status: HTTPResponseStatus, context: RequestContext)
 }
 
 extension RequestPhase {
     public func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome { .proceed }
-    public func responseHead(_ head: inout HTTPResponseHead, context: RequestContext) {}
+    public func responseHead(_ headers: inout HTTPHeaders, status: HTTPResponseStatus, context: RequestContext) {}
 }

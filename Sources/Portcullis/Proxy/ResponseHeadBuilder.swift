@@ -23,10 +23,13 @@ struct ResponseHeadBuilder {
         var clientChunked: Bool
     }
 
-    func build(from upstreamHead: HTTPResponseHead) -> Result {
+    /// - Parameter decorate: the route's header policy and phases, applied to the application's
+    ///   end-to-end headers before the gateway's own framing headers are added.
+    func build(from upstreamHead: HTTPResponseHead, decorate: (inout HTTPHeaders) -> Void) -> Result {
         var (headers, connection, upgrade, hasContentLength, wasChunked) = HopByHopHeaders.strip(upstreamHead.headers)
         var closeAfterResponse = self.closeAfterResponse
         var clientChunked = false
+        decorate(&headers)
         headers.add(name: "X-Request-Id", value: requestId)
 
         if tunnelAccepted {

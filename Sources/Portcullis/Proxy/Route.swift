@@ -1,4 +1,5 @@
-/// A compiled route: what to match, where to forward, the limits that apply, and its phases.
+/// A compiled route: what to match, where to forward, and the limits that apply. (What the
+/// security team decides per request — headers, CORS, limits — comes from the policy snapshot.)
 public final class Route: Sendable {
     public let name: String
     public let hosts: [String]
@@ -6,8 +7,6 @@ public final class Route: Sendable {
     public let upstream: UpstreamGroup
     public let maxBodyBytes: Int
     public let allowUpgrade: Bool
-    /// Request phases compiled for this route, in order (geo gate, rate limit, upload scan …).
-    public let phases: [RequestPhase]
 
     init(config: RouteConfig, upstream: UpstreamGroup, defaultMaxBody: Int) {
         self.name = config.name
@@ -16,7 +15,6 @@ public final class Route: Sendable {
         self.upstream = upstream
         self.maxBodyBytes = config.maxBodyBytes ?? defaultMaxBody
         self.allowUpgrade = config.allowUpgrade
-        self.phases = []
     }
 
     func matches(host: String, target: String) -> Bool {

@@ -21,8 +21,9 @@ public final class Gateway: Service, Sendable {
         var admin: Channel?
         var quiesce: ServerQuiescingHelper
         var pools: [LoopResources]
-        /// Certificate reload loops, one per TLS listener.
+        /// Certificate reload loops, one per TLS listener, and the policy watcher and SIGHUP handler.
         var reloads: [Task<Void, Never>]
+        var policy: PolicyReloader?
     }
 
     public init(config: GatewayConfig, logger: Logger) throws {
@@ -48,7 +49,16 @@ public final class Gateway: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         let resources = try await makeLoopResources(group: group)
         do {
-            let state = try await bindListeners(group: group, resources: resources)
+            var policy: PolicyReloader?
+            if let policyConfig = runtime.config.policies {
+                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, publish: Gateway.publisher(for: resources))
+            }
+            var state = try await bindListeners(group: group, resources: resources)
+            if let policy {
+                state.policy = policy
+                state.reloads.append(Task { await policy.watch() })
+                state.reloads.append(Task { await policy.reloadOnSignals() })
+            }
             bound.withLock { $0 = state }
             readiness.markListening()
         } catch {
@@ -75,6 +85,23 @@ public final class Gateway: Service, Sendable {
             all.append(resources)
         }
         return all
+    }
+
+    /// Hands a new policy snapshot to every event loop, each on its own loop: requests read their
+    /// loop's copy without a lock, and a request keeps the snapshot it started with.
+    private static func publisher(for resources: [LoopResources]) -> @Sendable (PolicySet) -> Void {
+        let loops = UnsafeTransfer(resources)
+        return { set in
+            for loopResources in loops.value {
+                let target = UnsafeTransfer(loopResources)
+                loopResources.pool.eventLoop.execute { target.value.policies = set }
+            }
+        }
+    }
+
+    /// The policy in force and its reload history; nil when the config names no policy directory.
+    public var policyReloader: PolicyReloader? {
+        bound.withLock { $0?.policy }
     }
 
     private func bindListeners(group: MultiThreadedEventLoopGroup, resources: [LoopResources]) async throws -> BoundState {
@@ -123,7 +150,7 @@ public final class Gateway: Service, Sendable {
                     }
                 }
             }
-            return BoundState(group: group, listeners: listeners, admin: admin, quiesce: quiesce, pools: resources, reloads: reloads)
+            return BoundState(group: group, listeners: listeners, admin: admin, quiesce: quiesce, pools: resources, reloads: reloads, policy: nil)
         } catch {
             for channel in listeners { try? await channel.close() }
             throw error

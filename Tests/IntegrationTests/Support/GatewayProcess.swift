@@ -11,11 +11,14 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// The HTTPS listener's port, when the gateway was started with `tls`.
     let tlsPort: Int
+    /// The policy directory, when the gateway was started with `policies`.
+    var policyDirectory: URL { directory.appendingPathComponent("policies") }
 
     /// - Parameters:
     ///   - configBody: the config without `listeners` and `admin` (they are added here with free ports).
     ///   - tls: the `tls:` block (and any other keys) of an HTTPS listener, added next to the plain one.
-    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "") throws {
+    ///   - policies: policy files (name → YAML) written to `policyDirectory`, checked every `policyReloadInterval`.
+    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms") throws {
         httpPort = try FreePort.next()
         adminPort = try FreePort.next()
         tlsPort = try FreePort.next()
@@ -30,7 +33,16 @@ final class GatewayProcess: @unchecked Sendable {
             \(block.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
             """
         } ?? ""
+        var policySection = ""
+        if let policies {
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("policies"), withIntermediateDirectories: true)
+            for (name, text) in policies {
+                try text.write(to: directory.appendingPathComponent("policies").appendingPathComponent(name), atomically: true, encoding: .utf8)
+            }
+            policySection = "policies: { directory: \(directory.path)/policies, reload_interval: \(policyReloadInterval) }"
+        }
         let config = """
+            \(policySection)
             listeners:
               - name: http
                 address: 127.0.0.1:\(httpPort)
@@ -53,8 +65,8 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Starts a gateway and waits until its admin listener answers /healthz.
-    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "") async throws -> GatewayProcess {
-        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener)
+    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms") async throws -> GatewayProcess {
+        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if !gateway.process.isRunning {

@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The CORS phase: answers preflights itself, refuses state-changing requests from origins the
+/// route's rule does not allow (the cheap half of CSRF defence, done once at the edge), and
+/// gives allowed origins' responses the headers that let the calling page read them. The
+/// application's own CORS headers are replaced on covered routes: the policy is the one truth.
+final class CORSPhase: RequestPhase {
+    let policy: CORSPolicy
+    private static let logger = Logger(label: "portcullis.cors")
+
+    init(policy: CORSPolicy) {
+        self.policy = policy
+    }
+
+    func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome {
+        let request = CORSDecision.Request(method: head.method, headers: head.headers, isTLS: context.isTLS, authority: head.headers.first(name: "host") ?? context.host)
+        let (rule, decision, shadow) = policy.evaluate(request, host: context.host, path: SecurityHeaderPolicy.path(of: context.target))
+        if let shadow { logShadow(shadow, request: request, context: context) }
+        guard let rule else { return .proceed }
+        switch decision {
+        case .notCrossOrigin, .forwardWithoutGrant:
+            context.corsGrant = CORSGrant(rule: rule, origin: nil)
+            return .proceed
+        case .allow(let grant):
+            context.corsGrant = grant
+            return .proceed
+        case .preflight(let headers):
+            return .respondWith(HTTPResponseHead(version: .http1_1, status: .noContent, headers: headers), nil)
+        case .refuse(let problem):
+            return .respond(problem)
+        }
+    }
+
+    func responseHead(_ headers: inout HTTPHeaders, status: HTTPResponseStatus, context: RequestContext) {
+        context.corsGrant?.apply(to: &headers)
+    }
+
+    /// A shadow rule never acts; what it would have refused is logged so it can be enforced safely.
+    private func logShadow(_ rule: CORSRule, request: CORSDecision.Request, context: RequestContext) {
+        guard case .refuse(let problem) = CORSDecision.decide(request, rule: rule) else { return }
+        CORSPhase.logger.notice("shadow CORS rule would refuse", metadata: [
+            "rule": "\(rule.name)", "request_id": "\(context.requestId)", "detail": "\(problem.detail)",
+        ])
+    }
+}

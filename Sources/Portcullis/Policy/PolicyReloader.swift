@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import NIOPosix
+import UnixSignals
+
+/// Keeps the gateway's policy current. The directory is polled for changes (and re-read at once
+/// on SIGHUP); a changed set of files is read and compiled on the thread pool, never on an
+/// event loop, and handed to `publish` only when it is valid. A bad edit keeps the old policy:
+/// every problem is logged with its file:line:column, and the gateway goes on serving.
+public actor PolicyReloader {
+    public nonisolated let directory: String
+    private let interval: Int64
+    private let logger: Logger
+    /// Hands a new snapshot to every event loop.
+    private let publish: @Sendable (PolicySet) -> Void
+    public private(set) var current: PolicySet
+    private var fingerprint: PolicyFingerprint
+    /// Reloads that published a new policy, and reloads refused because the files were invalid.
+    public private(set) var succeeded = 0
+    public private(set) var failed = 0
+    /// The problems of the last refused reload; nil once a reload succeeds again.
+    public private(set) var lastProblems: [Diagnostic]?
+    /// Reloads may overlap (a poll and a SIGHUP); only a newer read may replace what is published.
+    private var started = 0
+    private var published = 0
+
+    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, publish: @escaping @Sendable (PolicySet) -> Void) {
+        self.directory = directory
+        self.interval = interval
+        self.logger = logger
+        self.current = initial
+        self.fingerprint = fingerprint
+        self.publish = publish
+    }
+
+    /// Reads the policy at start-up (on the thread pool); invalid files are an error to start with.
+    public static func start(config: PolicyConfig, logger: Logger, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
+        let directory = config.directory
+        let (set, fingerprint) = try await NIOThreadPool.singleton.runIfActive {
+            let fingerprint = PolicyFingerprint(directory: directory)
+            return (try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment), fingerprint)
+        }
+        publish(set)
+        logger.info("policy loaded", metadata: PolicyReloader.metadata(for: set))
+        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, publish: publish)
+    }
+
+    /// Polls the directory until the task is cancelled.
+    public func watch() async {
+        let directory = self.directory
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(interval))
+            guard let seen = try? await NIOThreadPool.singleton.runIfActive({ PolicyFingerprint(directory: directory) }) else { continue }
+            guard seen != fingerprint else { continue }
+            // An editor may be writing the file right now (a truncated file can be valid YAML):
+            // read it only once it has held still for a moment.
+            try? await Task.sleep(nanoseconds: 50_000_000)
+            guard let settled = try? await NIOThreadPool.singleton.runIfActive({ PolicyFingerprint(directory: directory) }), settled == seen else { continue }
+            await reload(reason: "file change")
+        }
+    }
+
+    /// Reloads on every SIGHUP until the task is cancelled.
+    public func reloadOnSignals() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            if Task.isCancelled { return }
+            await reload(reason: "SIGHUP")
+        }
+    }
+
+    /// Reads, validates and publishes the directory's policy now.
+    /// - Returns: whether a new policy was published.
+    @discardableResult
+    public func reload(reason: String) async -> Bool {
+        started += 1
+        let generation = started
+        let directory = self.directory
+        let seen: PolicyFingerprint
+        let result: Result<PolicySet, DiagnosticsError>
+        do {
+            (seen, result) = try await NIOThreadPool.singleton.runIfActive {
+                // The fingerprint is taken first: a change while reading triggers another reload.
+                let fingerprint = PolicyFingerprint(directory: directory)
+                do throws(DiagnosticsError) {
+                    return (fingerprint, .success(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment)))
+                } catch {
+                    return (fingerprint, .failure(error))
+                }
+            }
+        } catch {
+            return false  // the thread pool is shutting down
+        }
+        // Remembered either way, so the same broken files are not re-read on every poll.
+        fingerprint = seen
+        switch result {
+        case .success(let set):
+            guard generation > published else { return false }
+            published = generation
+            current = set
+            succeeded += 1
+            lastProblems = nil
+            publish(set)
+            var metadata = PolicyReloader.metadata(for: set)
+            metadata["reason"] = "\(reason)"
+            logger.notice("policy reloaded", metadata: metadata)
+            return true
+        case .failure(let error):
+            failed += 1
+            lastProblems = error.diagnostics
+            for diagnostic in error.diagnostics {
+                logger.error("policy reload refused: \(diagnostic)", metadata: ["reason": "\(reason)", "kept": "\(current.digest)"])
+            }
+            logger.error("policy reload refused; the previous policy stays in force", metadata: [
+                "problems": "\(error.diagnostics.count)", "kept": "\(current.digest)", "reason": "\(reason)",
+            ])
+            return false
+        }
+    }
+
+    private static func metadata(for set: PolicySet) -> Logger.Metadata {
+        ["digest": "\(set.digest)", "files": "\(set.files.count)", "rules": "\(set.ruleNames.count)"]
+    }
+}
