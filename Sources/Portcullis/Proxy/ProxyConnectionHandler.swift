@@ -214,7 +214,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         let policies = resources.policies
-        exchange.headerActions = policies.headers.select(host: accepted.host, target: accepted.target, method: head.method).actions
+        let headerSelection = policies.headers.select(host: accepted.host, target: accepted.target, method: head.method)
+        exchange.headerActions = headerSelection.actions
+        if let shadow = headerSelection.shadowRule {
+            runtime.logger.debug("shadow header rule matched", metadata: ["rule": "\(shadow.name)", "applied": "\(headerSelection.ruleName)", "request_id": "\(requestId)"])
+        }
         exchange.bodyLimit = route.maxBodyBytes
         if case .contentLength(let length) = accepted.framing, length > exchange.bodyLimit {
             respondAndClose(ProblemResponse(status: .payloadTooLarge, slug: "body-too-large", detail: "the request body is \(length) bytes; this route accepts at most \(exchange.bodyLimit)"), requestId: requestId)
