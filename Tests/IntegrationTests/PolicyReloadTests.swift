@@ -58,6 +58,23 @@ struct PolicyReloadTests {
         try await demo.stop()
     }
 
+    @Test func aRequestInFlightKeepsThePolicyItStartedWith() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]), policies: ["headers.yaml": Self.policy(version: "one")])
+        defer { gateway.stop() }
+        // The application takes 1.5 s to answer; the policy changes meanwhile.
+        let port = gateway.httpPort
+        let slow = Task { try await TestHTTPClient.get(port: port, path: "/slow?ms=1500") }
+        try await Task.sleep(for: .milliseconds(200))
+        try Self.policy(version: "two").write(to: gateway.policyDirectory.appendingPathComponent("headers.yaml"), atomically: true, encoding: .utf8)
+        try await Self.waitForLog(gateway, containing: "policy reloaded")
+        #expect(try await TestHTTPClient.get(port: port, path: "/").header("X-Policy-Version") == "two")
+        let response = try await slow.value
+        #expect(response.status == 200)
+        #expect(response.header("X-Policy-Version") == "one")
+        try await demo.stop()
+    }
+
     @Test func sighupReloadsAtOnce() async throws {
         let demo = try await Upstreams.demo()
         // Polling is slowed to an hour: only the signal can make the change visible.
