@@ -115,6 +115,9 @@ final class DemoHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 extraHeaders: extra
             )
 
+        case .apiAction(let message):
+            self.sendJSON(context: context, head: head, status: .ok, "{\"message\":\(DemoJSON.string(message)),\"path\":\(DemoJSON.string(path)),\"instance\":\(DemoJSON.string(self.instanceName))}")
+
         case .upload:
             let digest = request.bodyHash.map { DemoJSON.hex($0.finalize()) } ?? ""
             let contentType = head.headers.first(name: "content-type")

@@ -7,6 +7,7 @@ enum DemoPages {
         let gw = gatewayURL
         let endpoints: [(String, String, String)] = [
             ("GET /api/…", "JSON hello, with the path the gateway forwarded", "curl -i --cacert certs/dev/ca.pem \(gw)/api/hello"),
+            ("POST /api/login, /api/wallet/withdraw", "accepted (the endpoints rate limits protect)", "curl -i --cacert certs/dev/ca.pem -X POST \(gw)/api/login"),
             ("POST /upload", "streams the body and answers its size and SHA-256", "curl -i --data-binary @Package.swift \(gw)/upload"),
             ("ANY /echo…", "the request head exactly as the demo received it (see what the gateway added)", "curl -s \(gw)/echo?x=1"),
             ("GET /adult/…", "an age-restricted page (a geo-gating target)", "curl -i \(gw)/adult/page"),

@@ -5,6 +5,9 @@ import NIOHTTP1
 enum DemoRoute: Equatable {
     case index
     case api
+    /// `POST /api/login`, `POST /api/wallet/withdraw`: the money and account endpoints that rate
+    /// limits protect (they accept anything and say so).
+    case apiAction(String)
     case upload
     case echo
     case adult
@@ -24,6 +27,7 @@ enum DemoRoute: Equatable {
     static let maxSlowMilliseconds = 300_000
 
     private static let readOnly: [HTTPMethod] = [.GET, .HEAD]
+    private static let apiActions = ["/api/login": "logged in", "/api/wallet/withdraw": "withdrawal accepted"]
 
     init(head: HTTPRequestHead, target: DemoRequestTarget, isFirstRequestOnConnection: Bool) {
         let method = head.method
@@ -74,6 +78,8 @@ enum DemoRoute: Equatable {
         default:
             if path.hasPrefix("/echo") {
                 self = .echo
+            } else if let action = DemoRoute.apiActions[path] {
+                self = method == .POST ? .apiAction(action) : .methodNotAllowed(allowed: [.POST])
             } else if target.isAtOrBelow("/api") {
                 self = readOnly ? .api : .methodNotAllowed(allowed: DemoRoute.readOnly)
             } else if target.isAtOrBelow("/adult") {
