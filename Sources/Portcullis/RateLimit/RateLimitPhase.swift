@@ -28,38 +28,62 @@ public final class RateLimitPhase: RequestPhase {
     public func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome {
         let policy = context.policies.rateLimits
         if policy.rules.isEmpty { return .proceed }
-        return evaluate(policy, from: 0, method: head.method, headers: head.headers, context: &context, eventLoop: eventLoop, tokenResolved: false)
+        let request = Request(method: head.method, headers: head.headers, host: context.host, target: context.target, client: context.clientAddress, requestId: context.requestId)
+        return evaluate(policy, from: 0, request: request, state: &context.rateLimit, eventLoop: eventLoop, tokenResolved: false)
     }
 
     /// Allowed responses of a rule with `headers: true` carry `RateLimit-Policy` and `RateLimit`.
     public func responseHead(_ headers: inout HTTPHeaders, status: HTTPResponseStatus, context: RequestContext) {
-        guard let (rule, decision) = context.rateLimit.resolved, rule.sendsHeaders, decision.isAllowed else { return }
+        Self.addHeaders(to: &headers, state: context.rateLimit)
+    }
+
+    static func addHeaders(to headers: inout HTTPHeaders, state: RateLimitState) {
+        guard let (rule, decision) = state.resolved, rule.sendsHeaders, decision.isAllowed else { return }
         headers.replaceOrAdd(name: RateLimitAnswer.policyField, value: rule.policyHeader)
         headers.replaceOrAdd(name: RateLimitAnswer.field, value: RateLimitAnswer.rateLimitValue(rule: rule, decision: decision))
     }
 
-    /// Decides one request without the request path: for `policy-test` and tests.
-    public func decide(rule: RateLimitRule, client: IPAddress, headers: HTTPHeaders) -> (decision: RateLimitDecision?, key: RateLimitKeySpec.Outcome) {
-        let now = clock()
-        guard let key = key(for: rule, client: client, headers: headers, now: now) else { return (nil, .missing) }
-        guard case .key(let hashed) = key else { return (nil, key) }
-        return (store.decide(hashed, rule: rule, now: now), key)
+    /// What the phase reads of a request (copied by value into an asynchronous continuation).
+    public struct Request: Sendable {
+        public var method: HTTPMethod
+        public var headers: HTTPHeaders
+        /// Lowercased, without port.
+        public var host: String
+        /// Origin-form; only the path is matched.
+        public var target: String
+        public var client: IPAddress
+        public var requestId: String
+
+        public init(method: HTTPMethod, headers: HTTPHeaders, host: String, target: String, client: IPAddress, requestId: String) {
+            self.method = method
+            self.headers = headers
+            self.host = host
+            self.target = target
+            self.client = client
+            self.requestId = requestId
+        }
     }
 
-    private func evaluate(_ policy: RateLimitPolicy, from start: Int, method: HTTPMethod, headers: HTTPHeaders, context: inout RequestContext,
+    /// Decides a request outside the request path (`policy-test`, tests): the outcome, and what
+    /// the response would carry in `state`.
+    public func evaluate(_ request: Request, policy: RateLimitPolicy, state: inout RateLimitState, eventLoop: EventLoop) -> PhaseOutcome {
+        evaluate(policy, from: 0, request: request, state: &state, eventLoop: eventLoop, tokenResolved: false)
+    }
+
+    private func evaluate(_ policy: RateLimitPolicy, from start: Int, request: Request, state: inout RateLimitState,
                           eventLoop: EventLoop, tokenResolved: Bool) -> PhaseOutcome {
-        let path = SecurityHeaderPolicy.path(of: context.target)
+        let path = SecurityHeaderPolicy.path(of: request.target)
         let now = clock()
         var next = start
-        while let index = policy.nextMatch(from: next, host: context.host, path: path, method: method) {
+        while let index = policy.nextMatch(from: next, host: request.host, path: path, method: request.method) {
             let rule = policy.rules[index]
             next = index + 1
             let hashed: RateLimitKey
-            switch key(for: rule, client: context.clientAddress, headers: headers, now: now) {
+            switch key(for: rule, client: request.client, headers: request.headers, now: now) {
             case .key(let built)?:
                 hashed = built
             case .unverifiedToken(let token)? where !tokenResolved:
-                return verifyThenEvaluate(policy, from: index, token: token, rule: rule, method: method, headers: headers, context: &context, eventLoop: eventLoop)
+                return verifyThenEvaluate(policy, from: index, token: token, rule: rule, request: request, state: &state, eventLoop: eventLoop)
             case .unverifiedToken?, .missing?, nil:
                 // No key and no fallback: this rule does not limit the request.
                 if rule.isShadow { continue }
@@ -67,18 +91,16 @@ public final class RateLimitPhase: RequestPhase {
             }
 
             let decision = store.decide(hashed, rule: rule, now: now)
-            if decision.banStarted > 0 { logBan(rule: rule, decision: decision, context: context) }
+            if decision.banStarted > 0 { logBan(rule: rule, decision: decision, requestId: request.requestId) }
             if rule.isShadow {
-                if !decision.isAllowed { logShadow(rule: rule, decision: decision, context: context) }
+                if !decision.isAllowed { logShadow(rule: rule, decision: decision, requestId: request.requestId) }
                 continue
             }
+            state.rule = rule
+            state.decision = decision
             if !decision.isAllowed {
                 rule.limitedCount.wrappingAdd(1, ordering: .relaxed)
                 return .respond(RateLimitAnswer.problem(rule: rule, decision: decision))
-            }
-            if rule.sendsHeaders {
-                context.rateLimit.rule = rule
-                context.rateLimit.decision = decision
             }
             return .proceed
         }
@@ -97,23 +119,23 @@ public final class RateLimitPhase: RequestPhase {
 
     /// A bearer token this rule has not seen: verify it off the loop, then decide from the same
     /// rule on (the shadow rules before it are already counted).
-    private func verifyThenEvaluate(_ policy: RateLimitPolicy, from index: Int, token: Substring, rule: RateLimitRule, method: HTTPMethod,
-                                    headers: HTTPHeaders, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome {
+    private func verifyThenEvaluate(_ policy: RateLimitPolicy, from index: Int, token: Substring, rule: RateLimitRule, request: Request,
+                                    state: inout RateLimitState, eventLoop: EventLoop) -> PhaseOutcome {
         guard let tokens = rule.tokens else { return .proceed }
         let deferred = RateLimitDeferredState()
-        context.rateLimit.deferred = deferred
-        var saved = context
+        state.deferred = deferred
         return .pending(tokens.resolve(token, now: clock(), eventLoop: eventLoop).map { [self] in
-            let outcome = self.evaluate(policy, from: index, method: method, headers: headers, context: &saved, eventLoop: eventLoop, tokenResolved: true)
-            deferred.rule = saved.rateLimit.rule
-            deferred.decision = saved.rateLimit.decision
+            var resumed = RateLimitState()
+            let outcome = self.evaluate(policy, from: index, request: request, state: &resumed, eventLoop: eventLoop, tokenResolved: true)
+            deferred.rule = resumed.rule
+            deferred.decision = resumed.decision
             return outcome
         })
     }
 
     /// Every ban is a notice (an audit log line follows with the audit log): the rule, the kind
     /// of key (never the client's value) and how long.
-    private func logBan(rule: RateLimitRule, decision: RateLimitDecision, context: RequestContext) {
+    private func logBan(rule: RateLimitRule, decision: RateLimitDecision, requestId: String) {
         rule.banCount.wrappingAdd(1, ordering: .relaxed)
         logger.notice(rule.isShadow ? "shadow rate-limit rule would ban a client" : "rate-limit ban", metadata: [
             "rule": "\(rule.name)",
@@ -121,17 +143,17 @@ public final class RateLimitPhase: RequestPhase {
             "key.kind": "\(rule.key.kinds)",
             "ban.seconds": "\(decision.resetSeconds)",
             "ban.level": "\(decision.banLevel + 1)",
-            "request.id": "\(context.requestId)",
+            "request.id": "\(requestId)",
         ])
     }
 
-    private func logShadow(rule: RateLimitRule, decision: RateLimitDecision, context: RequestContext) {
+    private func logShadow(rule: RateLimitRule, decision: RateLimitDecision, requestId: String) {
         rule.limitedCount.wrappingAdd(1, ordering: .relaxed)
         logger.notice("shadow rate-limit rule would refuse", metadata: [
             "rule": "\(rule.name)",
             "key.kind": "\(rule.key.kinds)",
             "retry_after.seconds": "\(decision.resetSeconds)",
-            "request.id": "\(context.requestId)",
+            "request.id": "\(requestId)",
         ])
     }
 }
