@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisTests",
-            dependencies: ["Portcullis"],
+            dependencies: ["Portcullis", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

@@ -19,7 +19,7 @@ public enum JWTKeyMaterial: Sendable {
             do {
                 _ = try JSONDecoder().decode(JWKS.self, from: Data(jwks.utf8))
             } catch {
-                return .failure(KeyError("jwks is not a JSON Web Key Set (RFC 7517): \(error)"))
+                return .failure(KeyError("jwks is not a JSON Web Key Set (RFC 7517): \(error)", at: "jwks"))
             }
             return .success(.jwks(jwks))
         }
@@ -31,7 +31,7 @@ public enum JWTKeyMaterial: Sendable {
             let digest: DigestAlgorithm = algorithm == "HS256" ? .sha256 : algorithm == "HS384" ? .sha384 : .sha512
             let minimum = algorithm == "HS256" ? 32 : algorithm == "HS384" ? 48 : 64
             // RFC 7518 §3.2: the key must be at least as long as the hash output.
-            guard secret.utf8.count >= minimum else { return .failure(KeyError("secret is \(secret.utf8.count) bytes; \(algorithm) needs at least \(minimum) (RFC 7518 §3.2)")) }
+            guard secret.utf8.count >= minimum else { return .failure(KeyError("secret is \(secret.utf8.count) bytes; \(algorithm) needs at least \(minimum) (RFC 7518 §3.2)", at: "secret")) }
             return .success(.hmac(HMACKey(from: secret), digest))
         case "ES256", "ES384", "RS256", "RS384", "RS512":
             guard let publicKey else { return .failure(KeyError("uses \(algorithm), which needs public_key (a PEM public key, e.g. ${file:keys/jwt.pem})")) }
@@ -45,7 +45,7 @@ public enum JWTKeyMaterial: Sendable {
                     return .success(.rsa(try Insecure.RSA.PublicKey(pem: publicKey), digest))
                 }
             } catch {
-                return .failure(KeyError("public_key is not a PEM \(algorithm.hasPrefix("ES") ? "EC" : "RSA") public key for \(algorithm)"))
+                return .failure(KeyError("public_key is not a PEM \(algorithm.hasPrefix("ES") ? "EC" : "RSA") public key for \(algorithm)", at: "public_key"))
             }
         default:
             var message = "algorithm '\(algorithm)' is not supported"
@@ -67,7 +67,12 @@ public enum JWTKeyMaterial: Sendable {
 
     struct KeyError: Error {
         var message: String
-        init(_ message: String) { self.message = message }
+        /// The key of the `jwt:` block the problem is reported at.
+        var field: String?
+        init(_ message: String, at field: String? = nil) {
+            self.message = message
+            self.field = field
+        }
     }
 }
 

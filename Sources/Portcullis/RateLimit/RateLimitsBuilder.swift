@@ -22,12 +22,11 @@ final class RateLimitsBuilder {
         guard let items = section.sequence() else { return }
         for item in items {
             let read = PolicyRuleReader.read(item, kindKeys: Self.ruleKeys, context: context) { fields in
-                (body: Self.readBody(fields), missing: ["key", "limits"].filter { fields[$0] == nil })
+                (body: Self.readBody(fields), missing: ["limits"].filter { fields[$0] == nil })
             }
             guard let read else { continue }
             for key in read.body.missing {
-                let example = key == "key" ? "ip or header:X-User-Id" : "[5/1m] or [{ requests: 5, per: 1m }]"
-                context.collector.report(item.location, "rule '\(read.common.name)': \(item.path) is missing required key '\(key)'; expected \(key): \(example)")
+                context.collector.report(item.location, "rule '\(read.common.name)': \(item.path) is missing required key '\(key)'; expected \(key): [5/1m] or [{ requests: 5, per: 1m }]")
             }
             guard let body = read.body.body, read.body.missing.isEmpty else { continue }
             let windows = body.limits.map { limit in
@@ -123,7 +122,7 @@ final class RateLimitsBuilder {
                 ok = false
             }
         } else if usesToken, let keyValue = fields["key"] {
-            keyValue.report("\(keyValue.path) uses a jwt: part but the rule has no jwt block; expected jwt: { algorithm: HS256, secret: ${JWT_SECRET} } (or public_key, or jwks) to verify tokens with")
+            keyValue.report("\(keyValue.path) uses a jwt: part but the rule has no jwt block; expected jwt: { algorithm: HS256, secret: \"${JWT_SECRET}\" } (or public_key, or jwks) to verify tokens with")
             ok = false
         }
         return ok ? body : nil
@@ -219,7 +218,7 @@ final class RateLimitsBuilder {
         case .success(let key):
             return key
         case .failure(let error):
-            (fields["algorithm"] ?? value).report("\(value.path) \(error.message)")
+            (error.field.flatMap { fields[$0] } ?? fields["algorithm"] ?? value).report("\(value.path) \(error.message)")
             return nil
         }
     }
