@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
     ],
     targets: [
         .target(
@@ -46,6 +47,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: releaseSwiftSettings
         ),
@@ -78,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisTests",
-            dependencies: ["Portcullis"],
+            dependencies: ["Portcullis", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

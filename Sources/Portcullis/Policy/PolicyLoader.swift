@@ -17,6 +17,7 @@ public enum PolicyLoader {
         let context = PolicyReadContext(collector: collector)
         let headers = SecurityHeadersBuilder(context: context)
         let cors = CORSBuilder(context: context)
+        let rateLimits = RateLimitsBuilder(context: context)
         var syntaxErrors: [Diagnostic] = []
 
         for source in sources {
@@ -37,7 +38,9 @@ public enum PolicyLoader {
                     headers.add(section)
                 case .cors:
                     cors.add(section)
-                case .rateLimits, .uploads, .geo:
+                case .rateLimits:
+                    rateLimits.add(section)
+                case .uploads, .geo:
                     let keyLocation = keyLocation(of: kind.rawValue, in: root, file: source.file) ?? section.location
                     collector.report(keyLocation, "'\(kind.rawValue)' policies are not supported yet by this version; expected \(PolicyKind.supported.map(\.rawValue).joined(separator: ", "))")
                 }
@@ -45,10 +48,11 @@ public enum PolicyLoader {
         }
         let headerPolicy = headers.build()
         let corsPolicy = cors.build()
+        let rateLimitPolicy = rateLimits.build()
 
         let diagnostics = sorted(syntaxErrors + collector.diagnostics, fileOrder: sources.map(\.file))
         if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
-        return PolicySet(headers: headerPolicy, cors: corsPolicy, files: sources.map(\.file), digest: digest(of: sources))
+        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources))
     }
 
     /// Names and contents, so renaming a file (which can change the rule order) changes it too.

@@ -3,6 +3,7 @@
 public final class PolicySet: Sendable {
     public let headers: SecurityHeaderPolicy
     public let cors: CORSPolicy
+    public let rateLimits: RateLimitPolicy
     /// The files it was read from, in the order rules were taken from them.
     public let files: [String]
     /// SHA-256 of the files' names and contents, first 12 hex digits: which policy is loaded
@@ -12,9 +13,10 @@ public final class PolicySet: Sendable {
     /// rules have none, so they cost nothing.
     public let requestPhases: [RequestPhase]
 
-    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, files: [String], digest: String = "") {
+    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, files: [String], digest: String = "") {
         self.headers = headers
         self.cors = cors
+        self.rateLimits = rateLimits
         self.files = files
         self.digest = digest
         var phases: [RequestPhase] = []
@@ -26,5 +28,5 @@ public final class PolicySet: Sendable {
     public static let empty = PolicySet(headers: .empty, files: [])
 
     /// Every rule name of every kind, in file order (for policy tests and reports).
-    public var ruleNames: [String] { headers.rules.map(\.name) + cors.rules.map(\.name) }
+    public var ruleNames: [String] { headers.rules.map(\.name) + cors.rules.map(\.name) + rateLimits.rules.map(\.name) }
 }

@@ -15,6 +15,10 @@ public struct PolicyTestCase: Sendable {
         public var target: String
         public var headers: [(name: String, value: String)]
         public var client: IPAddress?
+        /// The request is sent this many times (rate-limit cases); expectations apply to the last.
+        public var repeatCount: Int = 1
+        /// Nanoseconds between the repeated requests (0: all at the same instant).
+        public var interval: Int64 = 0
     }
 
     public struct Response: Sendable {
@@ -35,6 +39,8 @@ public struct PolicyTestCase: Sendable {
         public var status: Int?
         /// The CORS rule expected to cover the request, or `none`.
         public var corsRule: String?
+        /// The enforcing rate-limit rule expected to count the last request, or `none`.
+        public var rateLimitRule: String?
     }
 
     public var name: String

@@ -5,9 +5,9 @@ import Yams
 /// test: every problem is reported as `file:line:column: case 'NAME': what is wrong; what is expected`.
 public enum PolicyTestLoader {
     static let caseKeys = ["name", "request", "response", "expect"]
-    static let requestKeys = ["method", "url", "headers", "client"]
+    static let requestKeys = ["method", "url", "headers", "client", "repeat", "every"]
     static let responseKeys = ["status", "headers"]
-    static let expectKeys = ["status", "headers", "absent", "rule", "shadow_rule", "cors_rule"]
+    static let expectKeys = ["status", "headers", "absent", "rule", "shadow_rule", "cors_rule", "rate_limit"]
 
     public static func load(directory: String, policies: PolicySet, environment: [String: String] = [:]) throws(DiagnosticsError) -> [PolicyTestCase] {
         try parse(PolicyDirectory.sources(in: directory), policies: policies, environment: environment)
@@ -20,6 +20,7 @@ public enum PolicyTestLoader {
         var seenNames: [String: SourceLocation] = [:]
         let ruleNames = ["global"] + policies.headers.rules.map(\.name)
         let corsRuleNames = policies.cors.rules.map(\.name) + ["none"]
+        let rateLimitRuleNames = policies.rateLimits.rules.filter { !$0.isShadow }.map(\.name) + ["none"]
 
         for source in sources {
             let root: Node
@@ -42,7 +43,7 @@ public enum PolicyTestLoader {
                         nameValue.report("\(nameValue.path) must not be empty")
                     } else {
                         name = text
-                        testCase = readCase(fields, name: text, at: value.location, ruleNames: ruleNames, corsRuleNames: corsRuleNames)
+                        testCase = readCase(fields, name: text, at: value.location, ruleNames: ruleNames, corsRuleNames: corsRuleNames, rateLimitRuleNames: rateLimitRuleNames)
                     }
                 }
                 let prefix = name.map { "case '\($0)': " } ?? ""
@@ -61,10 +62,10 @@ public enum PolicyTestLoader {
         return cases
     }
 
-    private static func readCase(_ fields: [String: YAMLValue], name: String, at location: SourceLocation, ruleNames: [String], corsRuleNames: [String]) -> PolicyTestCase? {
+    private static func readCase(_ fields: [String: YAMLValue], name: String, at location: SourceLocation, ruleNames: [String], corsRuleNames: [String], rateLimitRuleNames: [String]) -> PolicyTestCase? {
         let request = fields["request"].flatMap(readRequest)
         let response = fields["response"].flatMap(readResponse)
-        let expect = fields["expect"].flatMap { readExpectation($0, ruleNames: ruleNames, corsRuleNames: corsRuleNames) }
+        let expect = fields["expect"].flatMap { readExpectation($0, ruleNames: ruleNames, corsRuleNames: corsRuleNames, rateLimitRuleNames: rateLimitRuleNames) }
         guard let request, let response, let expect else { return nil }
         return PolicyTestCase(name: name, location: location, request: request, response: response, expect: expect)
     }
@@ -97,8 +98,20 @@ public enum PolicyTestLoader {
                 ok = false
             }
         }
+        var repeatCount = 1
+        if let repeatValue = fields["repeat"] {
+            if let count = repeatValue.int(in: 1...10_000) { repeatCount = count } else { ok = false }
+        }
+        var interval: Int64 = 0
+        if let everyValue = fields["every"] {
+            if let nanos = everyValue.durationNanoseconds(atLeast: 0) { interval = nanos } else { ok = false }
+            if fields["repeat"] == nil { everyValue.report("\(everyValue.path) spaces repeated requests, but the request has no repeat; expected repeat: N beside it") }
+        }
         guard ok else { return nil }
-        return PolicyTestCase.Request(method: method, url: url, isTLS: parts.isTLS, host: parts.host, target: parts.target, headers: headers, client: client)
+        return PolicyTestCase.Request(
+            method: method, url: url, isTLS: parts.isTLS, host: parts.host, target: parts.target, headers: headers, client: client,
+            repeatCount: repeatCount, interval: interval
+        )
     }
 
     private static func readResponse(_ value: YAMLValue) -> PolicyTestCase.Response? {
@@ -109,7 +122,7 @@ public enum PolicyTestLoader {
         return PolicyTestCase.Response(status: status, headers: headers)
     }
 
-    private static func readExpectation(_ value: YAMLValue, ruleNames: [String], corsRuleNames: [String]) -> PolicyTestCase.Expectation? {
+    private static func readExpectation(_ value: YAMLValue, ruleNames: [String], corsRuleNames: [String], rateLimitRuleNames: [String]) -> PolicyTestCase.Expectation? {
         guard let fields = value.mapping(allowed: expectKeys) else { return nil }
         var expect = PolicyTestCase.Expectation()
         if fields.isEmpty {
@@ -132,6 +145,7 @@ public enum PolicyTestLoader {
         if let statusValue = fields["status"], let status = statusValue.int(in: 100...599) { expect.status = status }
         let ruleKeys: [(String, WritableKeyPath<PolicyTestCase.Expectation, String?>, [String])] = [
             ("rule", \.rule, ruleNames), ("shadow_rule", \.shadowRule, Array(ruleNames.dropFirst()) + ["none"]), ("cors_rule", \.corsRule, corsRuleNames),
+            ("rate_limit", \.rateLimitRule, rateLimitRuleNames),
         ]
         for (key, path, allowed) in ruleKeys {
             guard let ruleValue = fields[key], let text = ruleValue.string() else { continue }

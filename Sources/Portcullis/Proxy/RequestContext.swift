@@ -18,4 +18,6 @@ public struct RequestContext {
     public var policies: PolicySet
     /// Set by the CORS phase when a rule covers the request; read when the response goes out.
     public var corsGrant: CORSGrant?
+    /// Set by the rate-limit phase for rules that send `RateLimit` on allowed responses.
+    public var rateLimit = RateLimitState()
 }

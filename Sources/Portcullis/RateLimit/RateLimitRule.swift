@@ -1,0 +1,65 @@
+import Synchronization
+
+/// One compiled `rate_limits` entry: where it applies, how a client is keyed, its windows and
+/// penalty, and the header values it sends, all computed once when the policy is compiled.
+public final class RateLimitRule: Sendable {
+    /// What a rule does when the shared store cannot answer (the local store always can).
+    public enum StoreErrorAction: String, Sendable, CaseIterable {
+        case allow
+        case deny
+    }
+
+    /// At most this many windows per rule: each key's counters are stored inline, in a fixed slot.
+    public static let maximumWindows = 4
+
+    public let common: PolicyRuleCommon
+    public let match: PolicyMatch
+    public let isShadow: Bool
+    public let key: RateLimitKeySpec
+    /// Used when a part of `key` is absent; nil: such requests are not limited by this rule.
+    public let fallbackKey: RateLimitKeySpec?
+    public let windows: [RateLimitWindow]
+    public let penalty: RateLimitPenalty?
+    /// Allowed responses carry `RateLimit` (and `RateLimit-Policy`).
+    public let sendsHeaders: Bool
+    public let onStoreError: StoreErrorAction
+    /// Verifies bearer tokens for `jwt:` key parts; nil when the key has none.
+    public let tokens: JWTClaimVerifier?
+    /// Distinguishes this rule's counters from every other rule's in a shared store; changes
+    /// when the name, key or windows change, so a reloaded rule with new limits starts afresh.
+    public let fingerprint: UInt64
+    /// The whole `RateLimit-Policy` field value, e.g. `"login";q=5;w=60`.
+    public let policyHeader: String
+    /// The longest window: how long a key's counters can matter after its last request.
+    let longestWindow: Int64
+
+    /// Requests this rule refused (or, in shadow mode, would have refused), and bans it began.
+    /// For metrics; they count from the rule's compilation (a reload starts them at zero).
+    public let limitedCount = Atomic<Int>(0)
+    public let banCount = Atomic<Int>(0)
+
+    public init(common: PolicyRuleCommon, key: RateLimitKeySpec, fallbackKey: RateLimitKeySpec?, windows: [RateLimitWindow],
+                penalty: RateLimitPenalty?, sendsHeaders: Bool, onStoreError: StoreErrorAction, tokens: JWTClaimVerifier?) {
+        precondition(!windows.isEmpty && windows.count <= Self.maximumWindows, "a rule has 1 to \(Self.maximumWindows) windows")
+        self.common = common
+        self.match = common.match
+        self.isShadow = common.mode == .shadow
+        self.key = key
+        self.fallbackKey = fallbackKey
+        self.windows = windows
+        self.penalty = penalty
+        self.sendsHeaders = sendsHeaders
+        self.onStoreError = onStoreError
+        self.tokens = tokens
+        var hasher = Hasher()
+        hasher.combine(common.name)
+        hasher.combine(key)
+        hasher.combine(windows)
+        self.fingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
+        self.policyHeader = windows.map(\.policyItem).joined(separator: ", ")
+        self.longestWindow = windows.map(\.length).max() ?? 0
+    }
+
+    public var name: String { common.name }
+    public var mode: PolicyMode { common.mode }
+}
