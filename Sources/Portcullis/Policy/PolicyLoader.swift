@@ -7,12 +7,14 @@ import Yams
 public enum PolicyLoader {
     /// Loads `directory` (for example `policies/`).
     /// - Parameter environment: resolves `${NAME}` in values, as in the operator config.
-    public static func load(directory: String, environment: [String: String] = [:]) throws(DiagnosticsError) -> PolicySet {
-        try parse(PolicyDirectory.sources(in: directory), environment: environment)
+    /// - Parameter rateLimitPhase: the running gateway's, so its rules are enforced (validation
+    ///   and policy tests need none).
+    public static func load(directory: String, environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil) throws(DiagnosticsError) -> PolicySet {
+        try parse(PolicyDirectory.sources(in: directory), environment: environment, rateLimitPhase: rateLimitPhase)
     }
 
     /// Compiles policy files already read, in the order given.
-    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:]) throws(DiagnosticsError) -> PolicySet {
+    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil) throws(DiagnosticsError) -> PolicySet {
         let collector = DiagnosticCollector(environment: environment)
         let context = PolicyReadContext(collector: collector)
         let headers = SecurityHeadersBuilder(context: context)
@@ -52,7 +54,7 @@ public enum PolicyLoader {
 
         let diagnostics = sorted(syntaxErrors + collector.diagnostics, fileOrder: sources.map(\.file))
         if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
-        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources))
+        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources), rateLimitPhase: rateLimitPhase)
     }
 
     /// Names and contents, so renaming a file (which can change the rule order) changes it too.

@@ -13,6 +13,8 @@ public actor PolicyReloader {
     private let logger: Logger
     /// Hands a new snapshot to every event loop.
     private let publish: @Sendable (PolicySet) -> Void
+    /// Enforces every snapshot's rate-limit rules with the one process-wide store.
+    public nonisolated let rateLimitPhase: RateLimitPhase
     public private(set) var current: PolicySet
     private var fingerprint: PolicyFingerprint
     /// Reloads that published a new policy, and reloads refused because the files were invalid.
@@ -24,8 +26,9 @@ public actor PolicyReloader {
     private var started = 0
     private var published = 0
 
-    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, publish: @escaping @Sendable (PolicySet) -> Void) {
+    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, rateLimitPhase: RateLimitPhase, publish: @escaping @Sendable (PolicySet) -> Void) {
         self.directory = directory
+        self.rateLimitPhase = rateLimitPhase
         self.interval = interval
         self.logger = logger
         self.current = initial
@@ -34,15 +37,15 @@ public actor PolicyReloader {
     }
 
     /// Reads the policy at start-up (on the thread pool); invalid files are an error to start with.
-    public static func start(config: PolicyConfig, logger: Logger, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
+    public static func start(config: PolicyConfig, logger: Logger, rateLimitPhase: RateLimitPhase, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
         let directory = config.directory
         let (set, fingerprint) = try await NIOThreadPool.singleton.runIfActive {
             let fingerprint = PolicyFingerprint(directory: directory)
-            return (try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment), fingerprint)
+            return (try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase), fingerprint)
         }
         publish(set)
         logger.info("policy loaded", metadata: PolicyReloader.metadata(for: set))
-        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, publish: publish)
+        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, rateLimitPhase: rateLimitPhase, publish: publish)
     }
 
     /// Polls the directory until the task is cancelled.
@@ -75,6 +78,7 @@ public actor PolicyReloader {
         started += 1
         let generation = started
         let directory = self.directory
+        let rateLimitPhase = self.rateLimitPhase
         let seen: PolicyFingerprint
         let result: Result<PolicySet, DiagnosticsError>
         do {
@@ -82,7 +86,7 @@ public actor PolicyReloader {
                 // The fingerprint is taken first: a change while reading triggers another reload.
                 let fingerprint = PolicyFingerprint(directory: directory)
                 do throws(DiagnosticsError) {
-                    return (fingerprint, .success(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment)))
+                    return (fingerprint, .success(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase)))
                 } catch {
                     return (fingerprint, .failure(error))
                 }

@@ -13,14 +13,18 @@ public final class PolicySet: Sendable {
     /// rules have none, so they cost nothing.
     public let requestPhases: [RequestPhase]
 
-    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, files: [String], digest: String = "") {
+    /// - Parameter rateLimitPhase: the process's rate-limit phase (its store outlives every
+    ///   snapshot, so a reload keeps the counters); used only when there are rate-limit rules.
+    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, files: [String], digest: String = "", rateLimitPhase: RateLimitPhase? = nil) {
         self.headers = headers
         self.cors = cors
         self.rateLimits = rateLimits
         self.files = files
         self.digest = digest
         var phases: [RequestPhase] = []
+        // CORS first: a preflight is answered before it could count against a limit.
         if !cors.rules.isEmpty { phases.append(CORSPhase(policy: cors)) }
+        if !rateLimits.rules.isEmpty, let rateLimitPhase { phases.append(rateLimitPhase) }
         self.requestPhases = phases
     }
 

@@ -1,6 +1,6 @@
 import NIOHTTP1
 
-/// The problem answers for malformed or oversized request heads.
+/// The problem answers for malformed or oversized request heads, and for the gateway's own failures.
 enum GatewayProblems {
     /// A head NIO's HTTP/1 parser refused: 431 when over the limits, `ambiguous-framing` for
     /// Content-Length / Transfer-Encoding trouble, `bad-request` for the rest.
@@ -25,5 +25,10 @@ enum GatewayProblems {
 
     private static func tooLarge(_ limits: LimitsConfig) -> ProblemResponse {
         ProblemResponse(status: .requestHeaderFieldsTooLarge, slug: "headers-too-large", detail: "the request head exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields")
+    }
+
+    /// Something inside the gateway failed (a phase's I/O): nothing was forwarded.
+    static func internalError(_ detail: String) -> ProblemResponse {
+        ProblemResponse(status: .internalServerError, slug: "internal-error", detail: "\(detail); the request was not forwarded")
     }
 }

@@ -11,6 +11,8 @@ public final class GatewayRuntime: Sendable {
     public let addressResolver: ClientAddressResolver
     public let hygiene: RequestHygiene
     public let logger: Logger
+    /// Rate-limit counters for every event loop and every policy snapshot (a reload keeps them).
+    public let rateLimitStore = RateLimitStore()
     let activeConnections = Atomic<Int>(0)
 
     /// Resolves endpoint host names now (blocking, at start-up only, never on an event loop).

@@ -25,6 +25,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     enum State {
         /// Waiting for the next request head.
         case awaitingHead
+        /// Head accepted; a request phase is waiting for I/O (a token check, Redis). Body parts
+        /// are buffered, reads held.
+        case awaitingPhase
         /// Head accepted; waiting for an upstream connection. Body parts are buffered, reads held.
         case awaitingUpstream
         /// Request and response streaming between the client and `upstream`.
@@ -117,7 +120,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch state {
         case .awaitingHead:
             respondAndClose(GatewayProblems.parseError(parserError, limits: runtime.config.limits), requestId: resources.requestIds.make())
-        case .awaitingUpstream, .forwarding:
+        case .awaitingPhase, .awaitingUpstream, .forwarding:
             if exchange.requestComplete {
                 // The bad bytes belong to a request pipelined behind this one: answer it in turn.
                 deferredProblem = GatewayProblems.parseError(parserError, limits: runtime.config.limits)
@@ -246,41 +249,96 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         if !exchange.clientKeepAlive { exchange.closeAfterResponse = true }
 
-        for phase in policies.requestPhases {
-            let answer: GatewayAnswer
-            switch phase.requestHead(&forwarded, context: &requestContext, eventLoop: context.eventLoop) {
+        exchange.requestContext = requestContext
+        exchange.upstreamHead = forwarded
+        exchange.framing = accepted.framing
+        exchange.hasExpect = scan.hasExpect
+        runPhases(from: 0)
+    }
+
+    /// Runs the policy's request phases from `index` on; each may answer the request itself.
+    /// A phase that needs I/O returns a future: reads are held meanwhile, and the phases go on
+    /// from the next one when it completes (on this loop).
+    func runPhases(from index: Int) {
+        guard var requestContext = exchange.requestContext, var forwarded = exchange.upstreamHead else { return }
+        let phases = requestContext.policies.requestPhases
+        var next = index
+        while next < phases.count {
+            let outcome = phases[next].requestHead(&forwarded, context: &requestContext, eventLoop: context.eventLoop)
+            next += 1
+            switch outcome {
             case .proceed:
                 continue
             case .respond(let problem):
-                answer = .problem(problem)
+                exchange.requestContext = requestContext
+                answerFromPhase(.problem(problem))
             case .respondWith(let head, let body):
-                answer = .response(head, body)
-            case .pending:
-                preconditionFailure("no request phase answers asynchronously yet")
-            }
-            exchange.requestContext = requestContext
-            if accepted.framing == .none {
-                // Its end follows at once: answer then, and keep the connection.
-                exchange.pendingAnswer = answer
-                state = .answerPending
-            } else {
-                // The body is not read: the connection (or HTTP/2 stream) closes after the answer.
-                respond(answer, requestId: requestId, close: true)
+                exchange.requestContext = requestContext
+                answerFromPhase(.response(head, body))
+            case .pending(let future):
+                exchange.requestContext = requestContext
+                exchange.upstreamHead = forwarded
+                state = .awaitingPhase
+                let resumeAt = next
+                future.hop(to: context.eventLoop).whenComplete { [self] result in
+                    // The connection may have closed (or answered) meanwhile.
+                    guard state == .awaitingPhase else { return }
+                    switch result {
+                    case .success(.proceed):
+                        runPhases(from: resumeAt)
+                    case .success(.respond(let problem)):
+                        answerFromPhase(.problem(problem))
+                    case .success(.respondWith(let head, let body)):
+                        answerFromPhase(.response(head, body))
+                    case .success(.pending):
+                        answerFromPhase(.problem(GatewayProblems.internalError("a request phase answered with a second asynchronous step")))
+                    case .failure(let error):
+                        runtime.logger.error("a request phase failed", metadata: ["error": "\(error)", "request_id": "\(exchange.requestContext?.requestId ?? "-")"])
+                        answerFromPhase(.problem(GatewayProblems.internalError("a request phase failed")))
+                    }
+                }
             }
             return
         }
-
         exchange.requestContext = requestContext
         exchange.upstreamHead = forwarded
-        exchange.mayRetry = accepted.framing == .none && head.method.isIdempotent
+        forwardUpstream()
+    }
+
+    /// A phase answered: a request without a body gets the answer once its end is read (the
+    /// connection stays open); one with a body is answered now, and the connection (or HTTP/2
+    /// stream) closes, since the body is not read.
+    func answerFromPhase(_ answer: GatewayAnswer) {
+        let requestId = exchange.requestContext?.requestId ?? "-"
+        if exchange.requestComplete {
+            respond(answer, requestId: requestId, close: exchange.closeAfterResponse)
+        } else if exchange.framing == RequestHygiene.Framing.none, bufferedParts.isEmpty {
+            exchange.pendingAnswer = answer
+            state = .answerPending
+        } else {
+            respond(answer, requestId: requestId, close: true)
+        }
+    }
+
+    /// Every phase let the request through: forward it.
+    func forwardUpstream() {
+        guard let method = exchange.upstreamHead?.method else { return }
+        let framing = exchange.framing
+        exchange.mayRetry = framing == .none && method.isIdempotent
         state = .awaitingUpstream
-        exchange.connectDeferred = accepted.framing == .chunked && !scan.hasExpect
-        if isHTTP2, accepted.framing == .none {
+        exchange.connectDeferred = framing == .chunked && !exchange.hasExpect
+        if isHTTP2, framing == .none {
             // HTTP/2 may send a body without a length: wait for the first DATA or the end of the stream.
             exchange.lengthUnknown = true
             exchange.connectDeferred = true
         }
-        if !exchange.connectDeferred { connectUpstream(excluding: nil) }
+        if !exchange.connectDeferred || exchange.requestComplete || !bufferedParts.isEmpty {
+            if exchange.connectDeferred { connectIfDeferred() } else { connectUpstream(excluding: nil) }
+        }
+        if pendingRead, state == .awaitingUpstream, exchange.connectDeferred {
+            pendingRead = false
+            context.read()
+        }
     }
 
     func receivedBody(_ buffer: ByteBuffer) {
@@ -288,7 +346,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .answerPending:
             // An HTTP/2 request without a length turned out to have a body.
             if let answer = exchange.pendingAnswer { respond(answer, requestId: exchange.requestContext?.requestId ?? "-", close: true) }
-        case .awaitingUpstream, .forwarding:
+        case .awaitingPhase, .awaitingUpstream, .forwarding:
             deadlines.clientProgressed = true
             exchange.bodyBytes += buffer.readableBytes
             if exchange.bodyBytes > exchange.bodyLimit {
@@ -305,7 +363,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 upstreamNeedsFlush = true
             } else {
                 bufferedParts.append(.body(.byteBuffer(buffer)))
-                connectIfDeferred()
+                if state == .awaitingUpstream { connectIfDeferred() }
             }
         default:
             return
@@ -319,10 +377,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if let answer = exchange.pendingAnswer {
                 respond(answer, requestId: exchange.requestContext?.requestId ?? "-", close: exchange.closeAfterResponse)
             }
-        case .awaitingUpstream:
+        case .awaitingPhase, .awaitingUpstream:
             exchange.requestComplete = true
             bufferedParts.append(.end(trailers.map { HopByHopHeaders.strip($0).headers }))
-            connectIfDeferred()
+            if state == .awaitingUpstream { connectIfDeferred() }
         case .forwarding:
             exchange.requestComplete = true
             if let upstream {
@@ -414,6 +472,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         switch state {
+        case .awaitingPhase:
+            pendingRead = true
         case .awaitingUpstream where !exchange.connectDeferred:
             pendingRead = true
         case .forwarding:

@@ -6,6 +6,9 @@ import NIOHTTP1
 struct RequestExchange {
     var requestContext: RequestContext?
     var upstreamHead: HTTPRequestHead?
+    /// How the request's body is framed, and whether it asked for 100-continue.
+    var framing = RequestHygiene.Framing.none
+    var hasExpect = false
     var clientVersion = HTTPVersion.http1_1
     var clientKeepAlive = true
     var isHeadRequest = false

@@ -51,13 +51,22 @@ public final class Gateway: Service, Sendable {
         do {
             var policy: PolicyReloader?
             if let policyConfig = runtime.config.policies {
-                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, publish: Gateway.publisher(for: resources))
+                let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, logger: logger)
+                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, rateLimitPhase: rateLimits, publish: Gateway.publisher(for: resources))
             }
             var state = try await bindListeners(group: group, resources: resources)
             if let policy {
                 state.policy = policy
                 state.reloads.append(Task { await policy.watch() })
                 state.reloads.append(Task { await policy.reloadOnSignals() })
+                // Idle rate-limit keys are also dropped as requests arrive; this catches quiet spells.
+                let store = runtime.rateLimitStore
+                state.reloads.append(Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(nanoseconds: 10_000_000_000)
+                        store.expireIdleKeys(now: Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))
+                    }
+                })
             }
             bound.withLock { $0 = state }
             readiness.markListening()
