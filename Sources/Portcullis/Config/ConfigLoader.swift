@@ -195,12 +195,13 @@ private final class ConfigReader {
 
     private func readLimits(_ value: YAMLValue) -> LimitsConfig {
         var limits = LimitsConfig()
-        guard let fields = value.mapping(allowed: ["max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes", "max_connections"]) else { return limits }
+        guard let fields = value.mapping(allowed: ["max_header_bytes", "max_header_count", "max_uri_bytes", "max_body_bytes", "max_connections", "max_rate_limit_keys"]) else { return limits }
         if let v = fields["max_header_bytes"]?.byteSize(atLeast: 1024) { limits.maxHeaderBytes = v }
         if let v = fields["max_header_count"]?.int(in: 1...10_000) { limits.maxHeaderCount = v }
         if let v = fields["max_uri_bytes"]?.byteSize(atLeast: 64) { limits.maxURIBytes = v }
         if let v = fields["max_body_bytes"]?.byteSize(atLeast: 0) { limits.maxBodyBytes = v }
         if let v = fields["max_connections"]?.int(in: 1...10_000_000) { limits.maxConnections = v }
+        if let v = fields["max_rate_limit_keys"]?.int(in: 64...100_000_000) { limits.maxRateLimitKeys = v }
         if limits.maxURIBytes > limits.maxHeaderBytes {
             let at = fields["max_uri_bytes"] ?? fields["max_header_bytes"] ?? value
             at.report("limits.max_uri_bytes (\(limits.maxURIBytes)) must not exceed limits.max_header_bytes (\(limits.maxHeaderBytes)): the request line is part of the head")

@@ -75,6 +75,9 @@ public struct LimitsConfig: Sendable {
     public var maxURIBytes = 8 * 1024
     public var maxBodyBytes = 64 * 1024 * 1024
     public var maxConnections = 10_000
+    /// Clients tracked by the in-process rate-limit store (each about 170 bytes); beyond it the
+    /// stalest is forgotten.
+    public var maxRateLimitKeys = 100_000
 
     public init() {}
 }

@@ -12,7 +12,7 @@ public final class GatewayRuntime: Sendable {
     public let hygiene: RequestHygiene
     public let logger: Logger
     /// Rate-limit counters for every event loop and every policy snapshot (a reload keeps them).
-    public let rateLimitStore = RateLimitStore()
+    public let rateLimitStore: RateLimitStore
     let activeConnections = Atomic<Int>(0)
 
     /// Resolves endpoint host names now (blocking, at start-up only, never on an event loop).
@@ -33,6 +33,7 @@ public final class GatewayRuntime: Sendable {
         })
         self.addressResolver = ClientAddressResolver(trustedProxies: config.trustedProxies)
         self.hygiene = RequestHygiene(maxURIBytes: config.limits.maxURIBytes)
+        self.rateLimitStore = RateLimitStore(capacity: config.limits.maxRateLimitKeys)
     }
 
     public var currentConnections: Int { activeConnections.load(ordering: .relaxed) }
