@@ -210,7 +210,7 @@ import Testing
 
     @Test func listWhereAMappingIsExpected() {
         #expect(problems(Self.minimal + "\nlimits: [1, 2]\n") == [
-            "test.yaml:10:9: limits must be a mapping with keys max_header_bytes, max_header_count, max_uri_bytes, max_body_bytes, max_connections; found a list",
+            "test.yaml:10:9: limits must be a mapping with keys max_header_bytes, max_header_count, max_uri_bytes, max_body_bytes, max_connections, max_rate_limit_keys; found a list",
         ])
     }
 
