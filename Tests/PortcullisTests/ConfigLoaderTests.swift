@@ -252,7 +252,7 @@ import Testing
     }
 
     @Test func emptyValueWhereAMappingIsExpected() {
-        #expect(problems(Self.minimal + "\nadmin:\n") == ["test.yaml:10:7: admin must be a mapping with keys address; found an empty value"])
+        #expect(problems(Self.minimal + "\nadmin:\n") == ["test.yaml:10:7: admin must be a mapping with keys address, metrics_token; found an empty value"])
     }
 
     // MARK: Values

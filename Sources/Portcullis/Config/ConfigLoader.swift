@@ -162,10 +162,22 @@ private final class ConfigReader {
     }
 
     private func readAdmin(_ value: YAMLValue) -> AdminConfig? {
-        guard let fields = value.mapping(allowed: ["address"], required: ["address"]),
+        guard let fields = value.mapping(allowed: ["address", "metrics_token"], required: ["address"]),
             let address = fields["address"].flatMap(readAddress)
         else { return nil }
-        return AdminConfig(address: address)
+        var token: String?
+        if let tokenValue = fields["metrics_token"], let text = tokenValue.string() {
+            // A bearer token is a token68 (RFC 7235): anything else could never be sent.
+            let allowed = text.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || "-._~+/=".utf8.contains(byte)
+            }
+            if text.utf8.count < 16 || !allowed {
+                tokenValue.report("admin.metrics_token must be at least 16 characters of letters, digits and -._~+/= (a bearer token); use ${NAME} or ${file:PATH} to keep it out of the file")
+            } else {
+                token = text
+            }
+        }
+        return AdminConfig(address: address, metricsToken: token)
     }
 
     private func readPolicies(_ value: YAMLValue) -> PolicyConfig? {

@@ -65,8 +65,13 @@ public struct ListenerConfig: Sendable {
 
 public struct AdminConfig: Sendable {
     public var address: HostPort
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    public var metricsToken: String?
 
-    public init(address: HostPort) { self.address = address }
+    public init(address: HostPort, metricsToken: String? = nil) {
+        self.address = address
+        self.metricsToken = metricsToken
+    }
 }
 
 public struct LimitsConfig: Sendable {

@@ -13,6 +13,8 @@ public final class EndpointHealth: Sendable {
     private let consecutiveFailures = Atomic<Int>(0)
     private let ejectionCount = Atomic<Int>(0)
     private let ejectedUntil = Atomic<UInt64>(0)
+    /// Every ejection since start (for metrics; rare, so the shared counter costs nothing).
+    private let totalEjections = Atomic<Int>(0)
 
     init(name: String, address: SocketAddress, maxFailures: Int, ejectionBase: Int64, ejectionMax: Int64) {
         self.name = name
@@ -21,6 +23,8 @@ public final class EndpointHealth: Sendable {
         self.ejectionBase = ejectionBase
         self.ejectionMax = ejectionMax
     }
+
+    public var ejections: Int { totalEjections.load(ordering: .relaxed) }
 
     public func isAvailable(now: UInt64) -> Bool {
         ejectedUntil.load(ordering: .relaxed) <= now
@@ -48,6 +52,7 @@ public final class EndpointHealth: Sendable {
         ejectedUntil.store(now + UInt64(max(duration, 0)), ordering: .relaxed)
         ejectionCount.store(previousEjections + 1, ordering: .relaxed)
         consecutiveFailures.store(0, ordering: .relaxed)
+        totalEjections.wrappingAdd(1, ordering: .relaxed)
         return true
     }
 }

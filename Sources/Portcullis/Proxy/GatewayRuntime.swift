@@ -28,8 +28,8 @@ public final class GatewayRuntime: Sendable {
         }
         self.upstreamGroups = groups
         let byName = Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
-        self.routes = RouteTable(routes: config.routes.map { route in
-            Route(config: route, upstream: byName[route.upstream]!, defaultMaxBody: config.limits.maxBodyBytes)
+        self.routes = RouteTable(routes: config.routes.enumerated().map { index, route in
+            Route(config: route, index: index, upstream: byName[route.upstream]!, defaultMaxBody: config.limits.maxBodyBytes)
         })
         self.addressResolver = ClientAddressResolver(trustedProxies: config.trustedProxies)
         self.hygiene = RequestHygiene(maxURIBytes: config.limits.maxURIBytes)

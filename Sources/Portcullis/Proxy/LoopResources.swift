@@ -7,6 +7,8 @@ final class LoopResources {
     let pool: UpstreamPool
     let sweeper: ConnectionSweeper
     let requestIds = RequestIdGenerator()
+    /// This loop's counters and histograms (read by a scrape, on this loop).
+    let metrics: LoopMetrics
     /// This loop's copy of the current policy snapshot: read without a lock by every request
     /// (each loop is handed the new one on reload, on that loop).
     var policies: PolicySet = .empty
@@ -16,8 +18,9 @@ final class LoopResources {
     private var flushing: [UpstreamConnection] = []
     private var flushScheduled = false
 
-    init(pool: UpstreamPool, sweeper: ConnectionSweeper) {
+    init(pool: UpstreamPool, sweeper: ConnectionSweeper, metrics: LoopMetrics) {
         self.pool = pool
+        self.metrics = metrics
         self.eventLoop = pool.eventLoop
         self.sweeper = sweeper
         sweeper.pool = pool

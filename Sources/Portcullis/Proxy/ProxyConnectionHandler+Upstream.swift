@@ -23,6 +23,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
                 return
             }
             connection.endpoint.recordSuccess()
+            exchange.upstreamHeadNanos = Self.now()
             if head.status == .switchingProtocols {
                 guard exchange.tunnelRequested else {
                     upstreamFailed(connection, error: nil)
@@ -33,6 +34,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             writeResponseHead(head)
             clientNeedsFlush = true
         case .body(let buffer):
+            exchange.bytesOut += buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             clientNeedsFlush = true
         case .end(let trailers):
@@ -41,6 +43,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
                 return
             }
             upstream = nil
+            recordExchange(status: exchange.responseStatus, forwarded: true)
             let reusable = exchange.requestSent && exchange.upstreamKeepAlive && !exchange.tunnelRequested
             resources.pool.release(connection, reusable: reusable)
             // Trailers survive only where the client side is chunked too.
@@ -61,6 +64,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
         exchange.closeAfterResponse = result.closeAfterResponse
         exchange.clientChunked = result.clientChunked
         exchange.responseHeadSent = true
+        exchange.responseStatus = Int(result.head.status.code)
         context.write(wrapOutboundOut(.head(result.head)), promise: nil)
     }
 
@@ -88,6 +92,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
             return
         }
         let staleKeepAlive = connection.exchanges > 1 && !exchange.responseBytesSeen
+        if !staleKeepAlive { resources.metrics.recordUpstreamFailure(group: connection.group.index) }
         if !staleKeepAlive { connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds) }
         // A reused connection the upstream had closed, or a bodiless idempotent request: safe to send again.
         if exchange.mayRetry, exchange.attempts < 2, !exchange.responseBytesSeen, exchange.requestComplete {
@@ -116,6 +121,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
 
     /// After the 101 is written, both pipelines drop their HTTP handlers and copy bytes.
     func switchToTunnel(_ connection: UpstreamConnection) {
+        recordExchange(status: 101, forwarded: true)
         state = .upgraded
         resources.sweeper.unregister(self)
         upstream = nil

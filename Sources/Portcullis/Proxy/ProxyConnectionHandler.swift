@@ -18,6 +18,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     struct Listener: Sendable {
         var name: String
+        /// Position in the config's listener list (metrics index their series by it).
+        var index: Int
         var scheme: String
         var serverNames: [String]
     }
@@ -180,6 +182,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func receivedHead(_ head: HTTPRequestHead) {
         guard state == .awaitingHead else { return }
         exchange = RequestExchange()
+        exchange.startNanos = Self.now()
+        exchange.method = head.method
         bufferedParts.removeAll(keepingCapacity: true)
         if quiescing { exchange.closeAfterResponse = true }
         deadlines.headReceived(now: resources.sweeper.now)
@@ -411,6 +415,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func connectUpstream(excluding: Int?) {
         guard let route = exchange.requestContext?.route else { return }
         exchange.attempts += 1
+        if exchange.attempts > 1 { resources.metrics.recordRetry(group: route.upstream.index) }
         switch resources.pool.acquire(route.upstream, excluding: excluding, fresh: exchange.tunnelRequested) {
         case .ready(let connection):
             attach(connection)
@@ -420,9 +425,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .noHealthyEndpoint:
             respondProblem(ProblemResponse(status: .serviceUnavailable, slug: "no-healthy-upstream", detail: "every endpoint of upstream '\(route.upstream.name)' is ejected after failures", extraHeaders: [("Retry-After", "1")]))
         case .connecting(let future, let endpoint):
+            let connectStart = Self.now()
             future.hop(to: context.eventLoop).whenComplete { [self] result in
                 switch result {
                 case .success(let connection):
+                    exchange.connectNanos = Self.now() - connectStart
                     guard state == .awaitingUpstream else {
                         resources.pool.release(connection, reusable: true)
                         return
@@ -430,6 +437,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                     attach(connection)
                 case .failure(let error):
                     resources.pool.abandon(route.upstream, endpoint: endpoint)
+                    resources.metrics.recordUpstreamFailure(group: route.upstream.index)
                     route.upstream.endpoints[endpoint].recordFailure(now: NIODeadline.now().uptimeNanoseconds)
                     guard state == .awaitingUpstream else { return }
                     if exchange.mayRetry, exchange.attempts < 2, route.upstream.endpoints.count > 1 {
@@ -452,6 +460,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         connection.delegate = self
         connection.exchanges += 1
         state = .forwarding
+        exchange.upstreamSentNanos = Self.now()
         connection.write(.head(head))
         while let part = bufferedParts.popFirst() {
             connection.write(part)
@@ -509,6 +518,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         // Shaped now, while the exchange still knows its route and phases.
         let keepOpen = !close || (isHTTP2 && exchange.requestComplete)
         let (head, body) = shape(answer, requestId: requestId, close: !keepOpen)
+        exchange.bytesOut += exchange.isHeadRequest ? 0 : body?.readableBytes ?? 0
+        recordExchange(status: Int(head.status.code), forwarded: false)
         let write = { (promise: EventLoopPromise<Void>?) in self.writeAnswer(head, body: body, promise: promise) }
         if !close {
             finishExchange(writingEnd: write)
@@ -615,7 +626,34 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    /// The exchange into this loop's metrics, once: its duration as the client saw it and, when
+    /// the upstream answered, the upstream's part.
+    func recordExchange(status: Int, forwarded: Bool) {
+        guard !exchange.recorded else { return }
+        exchange.recorded = true
+        let now = Self.now()
+        // A head the parser refused has no start: it is counted, with no duration.
+        let start = exchange.startNanos > 0 ? exchange.startNanos : now
+        var upstreamPart: Int64?
+        let route = exchange.requestContext?.route
+        if forwarded, let route, exchange.upstreamSentNanos > 0 {
+            let total = now - exchange.upstreamSentNanos
+            upstreamPart = total
+            let firstByte = (exchange.upstreamHeadNanos > 0 ? exchange.upstreamHeadNanos : now) - exchange.upstreamSentNanos
+            resources.metrics.recordUpstream(group: route.upstream.index, connectNanoseconds: exchange.connectNanos, firstByteNanoseconds: firstByte, totalNanoseconds: total)
+        }
+        resources.metrics.recordRequest(route: route?.index, method: exchange.method, status: status, totalNanoseconds: now - start, upstreamNanoseconds: upstreamPart, bytesIn: exchange.bodyBytes, bytesOut: exchange.bytesOut)
+    }
+
+    @inline(__always)
+    static func now() -> Int64 { Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds) }
+
     func beginWaitingForHead() {
+        exchange.recorded = false
+        exchange.startNanos = 0
+        exchange.method = nil
+        exchange.upstreamSentNanos = 0
+        exchange.bytesOut = 0
         exchange.responseHeadSent = false
         exchange.requestContext = nil
         exchange.headerActions = nil
@@ -651,6 +689,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.close(promise: nil)
         case .upstreamResponse:
             guard let upstream else { return }
+            resources.metrics.recordUpstreamFailure(group: upstream.group.index)
             upstream.endpoint.recordFailure(now: now.uptimeNanoseconds)
             abortUpstream()
             respondProblem(ProblemResponse(status: .gatewayTimeout, slug: "upstream-timeout", detail: "upstream '\(upstream.group.name)' did not answer within \(Units.formatDuration(timeouts.upstreamResponse))"))

@@ -35,4 +35,16 @@ struct RequestExchange {
     var headerActions: HeaderActions?
     /// A phase's answer to a bodiless request, sent when the request's end is read.
     var pendingAnswer: GatewayAnswer?
+
+    // For metrics, in monotonic nanoseconds (0: not yet).
+    var method: HTTPMethod?
+    var startNanos: Int64 = 0
+    /// A new upstream connection's connect time (nil when a pooled one was reused).
+    var connectNanos: Int64?
+    var upstreamSentNanos: Int64 = 0
+    var upstreamHeadNanos: Int64 = 0
+    var bytesOut = 0
+    var responseStatus = 0
+    /// The exchange is in the metrics already.
+    var recorded = false
 }

@@ -2,14 +2,17 @@
 /// security team decides per request — headers, CORS, limits — comes from the policy snapshot.)
 public final class Route: Sendable {
     public let name: String
+    /// Position in the config's route list (metrics index their series by it).
+    public let index: Int
     public let hosts: [String]
     public let pathPrefix: String
     public let upstream: UpstreamGroup
     public let maxBodyBytes: Int
     public let allowUpgrade: Bool
 
-    init(config: RouteConfig, upstream: UpstreamGroup, defaultMaxBody: Int) {
+    init(config: RouteConfig, index: Int = 0, upstream: UpstreamGroup, defaultMaxBody: Int) {
         self.name = config.name
+        self.index = index
         self.hosts = config.hosts
         self.pathPrefix = config.pathPrefix
         self.upstream = upstream

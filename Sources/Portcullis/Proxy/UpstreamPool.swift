@@ -79,6 +79,11 @@ final class UpstreamPool {
         connection.isPoisoned = true
     }
 
+    /// Idle connections pooled for a group on this loop (for metrics).
+    func idleCount(_ groupIndex: Int) -> Int {
+        state[groupIndex].idle.reduce(0) { $0 + $1.count }
+    }
+
     /// Gives back an outstanding slot for an acquisition whose connect failed.
     func abandon(_ group: UpstreamGroup, endpoint: Int) {
         state[group.index].outstanding[endpoint] -= 1

@@ -24,8 +24,22 @@ struct ConnectionPipeline: Sendable {
         resources.value[ObjectIdentifier(channel.eventLoop)]!
     }
 
+    /// Counts an accepted connection (before its protocol is known).
+    func countAccepted(_ channel: Channel) {
+        loopResources(channel).metrics.connectionOpened(listener: listener.index)
+    }
+
+    /// Counts the connection as open HTTP/1 or HTTP/2 until it closes.
+    private func countOpen(_ channel: Channel, http2: Bool) {
+        let metrics = NIOLoopBound(loopResources(channel).metrics, eventLoop: channel.eventLoop)
+        let index = listener.index
+        metrics.value.protocolStarted(listener: index, http2: http2)
+        channel.closeFuture.whenComplete { _ in metrics.value.protocolEnded(listener: index, http2: http2) }
+    }
+
     /// HTTP/1.1 on a plain or TLS connection.
     func addHTTP1(to channel: Channel) throws {
+        countOpen(channel, http2: false)
         let decoder = ObservedRequestDecoder(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits))
         var encoderConfiguration = HTTPResponseEncoder.Configuration()
         encoderConfiguration.automaticallySetFramingHeaders = false
@@ -39,7 +53,7 @@ struct ConnectionPipeline: Sendable {
     func addTLS(to channel: Channel, provider: TLSContextProvider, http2: HTTP2Config) throws {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(NIOSSLServerHandler(context: provider.context))
-        try sync.addHandler(TLSHandshakeTimeoutHandler(timeout: .nanoseconds(provider.handshakeTimeout)))
+        try sync.addHandler(TLSHandshakeWatcher(timeout: .nanoseconds(provider.handshakeTimeout), metrics: loopResources(channel).metrics, listener: listener.index, logger: runtime.logger))
         try sync.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
             channel.eventLoop.makeCompletedFuture {
                 if case .negotiated("h2") = result, http2.enabled {
@@ -62,6 +76,7 @@ struct ConnectionPipeline: Sendable {
         // Rapid reset (CVE-2023-44487): too many RST_STREAMs within the window → GOAWAY.
         stream.streamResetFrameRateLimit.maximumCount = http2.maxResets
         stream.streamResetFrameRateLimit.windowLength = .nanoseconds(http2.resetWindow)
+        countOpen(channel, http2: true)
         let resources = loopResources(channel)
         let runtime = self.runtime
         let listener = self.listener
@@ -73,6 +88,7 @@ struct ConnectionPipeline: Sendable {
         ))
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
+                resources.metrics.http2StreamOpened(listener: listener.index)
                 try streamChannel.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try streamChannel.pipeline.syncOperations.addHandler(ProxyConnectionHandler(runtime: runtime, resources: resources, listener: listener, decoder: nil))
             }

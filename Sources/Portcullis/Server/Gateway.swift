@@ -87,7 +87,8 @@ public final class Gateway: Service, Sendable {
                 let timeouts = config.timeouts
                 let sweeper = ConnectionSweeper(shortestTimeout: min(timeouts.headerRead, timeouts.clientIdle, timeouts.upstreamResponse, timeouts.upstreamIdle))
                 let pool = UpstreamPool(eventLoop: loop, groups: self.runtime.upstreamGroups, connectTimeout: timeouts.upstreamConnect, clock: sweeper)
-                let resources = LoopResources(pool: pool, sweeper: sweeper)
+                let metrics = LoopMetrics(routes: config.routes.count, upstreams: config.upstreams.count, listeners: config.listeners.count)
+                let resources = LoopResources(pool: pool, sweeper: sweeper, metrics: metrics)
                 sweeper.start(on: loop)
                 return UnsafeTransfer(resources)
             }.get().value
@@ -121,8 +122,8 @@ public final class Gateway: Service, Sendable {
         var listeners: [Channel] = []
         var providers: [TLSContextProvider] = []
         do {
-            for listener in config.listeners {
-                let context = ProxyConnectionHandler.Listener(name: listener.name, scheme: listener.tls == nil ? "http" : "https", serverNames: listener.serverNames)
+            for (listenerIndex, listener) in config.listeners.enumerated() {
+                let context = ProxyConnectionHandler.Listener(name: listener.name, index: listenerIndex, scheme: listener.tls == nil ? "http" : "https", serverNames: listener.serverNames)
                 let pipeline = ConnectionPipeline(runtime: runtime, listener: context, resources: byLoop)
                 let setUp: @Sendable (Channel) throws -> Void
                 if let tls = listener.tls {
@@ -131,11 +132,20 @@ public final class Gateway: Service, Sendable {
                     }
                     providers.append(provider)
                     let http2 = listener.http2
-                    setUp = { channel in try pipeline.addTLS(to: channel, provider: provider, http2: http2) }
+                    setUp = { channel in
+                        pipeline.countAccepted(channel)
+                        try pipeline.addTLS(to: channel, provider: provider, http2: http2)
+                    }
                 } else if listener.redirectToHTTPS, let httpsPort {
-                    setUp = { channel in try pipeline.addRedirect(to: channel, httpsPort: httpsPort) }
+                    setUp = { channel in
+                        pipeline.countAccepted(channel)
+                        try pipeline.addRedirect(to: channel, httpsPort: httpsPort)
+                    }
                 } else {
-                    setUp = { channel in try pipeline.addHTTP1(to: channel) }
+                    setUp = { channel in
+                        pipeline.countAccepted(channel)
+                        try pipeline.addHTTP1(to: channel)
+                    }
                 }
                 let channel = try await makeBootstrap(group: group, quiesce: quiesce, setUp: setUp)
                     .bind(host: listener.address.host, port: listener.address.port).get()
@@ -237,6 +247,26 @@ public final class Gateway: Service, Sendable {
         try? await state.admin?.close()
         await Gateway.stop(state.pools)
         return state.group
+    }
+
+    /// The `/metrics` page: every loop's data, copied on its own loop and added up, with the
+    /// shared state's figures.
+    public func metricsText() async -> String {
+        guard let (pools, policy) = bound.withLock({ state in state.map { (UnsafeTransfer($0.pools), $0.policy) } }) else { return "" }
+        var total: MetricsData?
+        for resources in pools.value {
+            let transfer = UnsafeTransfer(resources)
+            guard let data = try? await resources.pool.eventLoop.submit({ () -> UnsafeTransfer<MetricsData> in
+                var data = transfer.value.metrics.data
+                for group in data.idleUpstreamConnections.indices { data.idleUpstreamConnections[group] = transfer.value.pool.idleCount(group) }
+                return UnsafeTransfer(data)
+            }).get().value else { continue }
+            if total == nil { total = data } else { total!.add(data) }
+        }
+        guard let total else { return "" }
+        var renderer = MetricsRenderer(runtime: runtime)
+        if let policy { renderer.policy = (await policy.current, await policy.succeeded, await policy.failed) }
+        return renderer.render(total)
     }
 
     var readinessReport: ReadinessReport {

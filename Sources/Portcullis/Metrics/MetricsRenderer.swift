@@ -1,0 +1,109 @@
+import NIOCore
+
+/// Renders the `/metrics` page: the loops' request data added up, and what the shared state
+/// knows (upstream health, the rate-limit store, the policy). Every label value is a name from
+/// the config or the policy, never something a client sent.
+struct MetricsRenderer {
+    let runtime: GatewayRuntime
+    /// The policy in force and its reload counts; nil without a policy directory.
+    var policy: (set: PolicySet, succeeded: Int, failed: Int)?
+
+    func render(_ data: MetricsData) -> String {
+        var out = PrometheusTextWriter()
+        let routeNames = runtime.routes.routes.map(\.name) + ["none"]
+        let upstreamNames = runtime.upstreamGroups.map(\.name)
+        let listenerNames = runtime.config.listeners.map(\.name)
+
+        out.family("portcullis_build_info", type: "gauge", help: "The running version (always 1).")
+        out.sample("portcullis_build_info", [("version", PortcullisVersion.string)], 1)
+
+        out.family("portcullis_request_duration_seconds", type: "histogram", help: "Requests from the head's arrival to the response's end, as the client saw them, by route (none: refused before routing), method and status class.")
+        for route in routeNames.indices {
+            for method in MetricLabels.methods.indices {
+                for statusClass in MetricLabels.statusClasses.indices {
+                    let series = data.requestSeries(route: route, method: method, statusClass: statusClass)
+                    guard data.requests.total(series: series) > 0 else { continue }
+                    out.histogram("portcullis_request_duration_seconds", [("route", routeNames[route]), ("method", MetricLabels.methods[method]), ("status_class", MetricLabels.statusClasses[statusClass])], data.requests, series: series)
+                }
+            }
+        }
+        out.family("portcullis_gateway_overhead_seconds", type: "histogram", help: "The gateway's own part of each request: its duration minus the upstream exchange, by route.")
+        for route in routeNames.indices where data.overhead.total(series: route) > 0 || route < routeNames.count - 1 {
+            out.histogram("portcullis_gateway_overhead_seconds", [("route", routeNames[route])], data.overhead, series: route)
+        }
+        for (name, help, set) in [
+            ("portcullis_upstream_connect_seconds", "Time to open a new connection to an endpoint, by upstream group.", data.upstreamConnect),
+            ("portcullis_upstream_first_byte_seconds", "From the request handed to the upstream to its response head, by upstream group.", data.upstreamFirstByte),
+            ("portcullis_upstream_duration_seconds", "From the request handed to the upstream to the end of its response, by upstream group.", data.upstreamTotal),
+        ] {
+            out.family(name, type: "histogram", help: help)
+            for group in upstreamNames.indices { out.histogram(name, [("upstream", upstreamNames[group])], set, series: group) }
+        }
+
+        out.family("portcullis_request_body_bytes_total", type: "counter", help: "Request body bytes received from clients, by route.")
+        for route in routeNames.indices { out.sample("portcullis_request_body_bytes_total", [("route", routeNames[route])], data.bytesIn[route]) }
+        out.family("portcullis_response_body_bytes_total", type: "counter", help: "Response body bytes sent to clients, by route.")
+        for route in routeNames.indices { out.sample("portcullis_response_body_bytes_total", [("route", routeNames[route])], data.bytesOut[route]) }
+
+        out.family("portcullis_connections_accepted_total", type: "counter", help: "Client connections accepted, by listener.")
+        for listener in listenerNames.indices { out.sample("portcullis_connections_accepted_total", [("listener", listenerNames[listener])], data.connectionsAccepted[listener]) }
+        out.family("portcullis_open_connections", type: "gauge", help: "Client connections open now, by listener and protocol (a TLS connection counts once its protocol is negotiated).")
+        for listener in listenerNames.indices {
+            out.sample("portcullis_open_connections", [("listener", listenerNames[listener]), ("protocol", "http1")], data.openHTTP1[listener])
+            out.sample("portcullis_open_connections", [("listener", listenerNames[listener]), ("protocol", "http2")], data.openHTTP2[listener])
+        }
+        out.family("portcullis_http2_streams_total", type: "counter", help: "HTTP/2 streams opened by clients, by listener.")
+        for listener in listenerNames.indices { out.sample("portcullis_http2_streams_total", [("listener", listenerNames[listener])], data.http2Streams[listener]) }
+        out.family("portcullis_tls_handshakes_total", type: "counter", help: "TLS handshakes by listener and outcome: completed, failed (not TLS, a malformed or refused hello), closed (the client left), timeout.")
+        for (listener, config) in runtime.config.listeners.enumerated() where config.tls != nil {
+            for outcome in TLSOutcome.allCases {
+                out.sample("portcullis_tls_handshakes_total", [("listener", listenerNames[listener]), ("outcome", outcome.label)], data.tlsHandshakes[listener * TLSOutcome.allCases.count + outcome.rawValue])
+            }
+        }
+
+        out.family("portcullis_upstream_retries_total", type: "counter", help: "Requests sent again to another endpoint after a failure, by upstream group.")
+        for group in upstreamNames.indices { out.sample("portcullis_upstream_retries_total", [("upstream", upstreamNames[group])], data.retries[group]) }
+        out.family("portcullis_upstream_failures_total", type: "counter", help: "Failed upstream exchanges (refused, reset, timed out), by upstream group.")
+        for group in upstreamNames.indices { out.sample("portcullis_upstream_failures_total", [("upstream", upstreamNames[group])], data.upstreamFailures[group]) }
+        out.family("portcullis_upstream_idle_connections", type: "gauge", help: "Idle keep-alive connections pooled, by upstream group (all event loops).")
+        for group in upstreamNames.indices { out.sample("portcullis_upstream_idle_connections", [("upstream", upstreamNames[group])], data.idleUpstreamConnections[group]) }
+        let now = NIODeadline.now().uptimeNanoseconds
+        out.family("portcullis_upstream_endpoint_healthy", type: "gauge", help: "1 when the endpoint takes requests, 0 while it is ejected after failures.")
+        for group in runtime.upstreamGroups {
+            for endpoint in group.endpoints {
+                out.sample("portcullis_upstream_endpoint_healthy", [("upstream", group.name), ("endpoint", endpoint.name)], endpoint.isAvailable(now: now) ? 1 : 0)
+            }
+        }
+        out.family("portcullis_upstream_ejections_total", type: "counter", help: "Times an endpoint was ejected after consecutive failures.")
+        for group in runtime.upstreamGroups {
+            for endpoint in group.endpoints {
+                out.sample("portcullis_upstream_ejections_total", [("upstream", group.name), ("endpoint", endpoint.name)], endpoint.ejections)
+            }
+        }
+
+        let store = runtime.rateLimitStore
+        out.family("portcullis_rate_limit_tracked_keys", type: "gauge", help: "Client keys the in-process rate-limit store holds.")
+        out.sample("portcullis_rate_limit_tracked_keys", [], store.trackedKeys)
+        out.family("portcullis_rate_limit_key_capacity", type: "gauge", help: "The most keys the store holds (limits.max_rate_limit_keys).")
+        out.sample("portcullis_rate_limit_key_capacity", [], store.capacity)
+        out.family("portcullis_rate_limit_evictions_total", type: "counter", help: "Live keys forgotten to make room for new ones (an attacker rotating keys shows here).")
+        out.sample("portcullis_rate_limit_evictions_total", [], store.evictions)
+
+        if let policy {
+            out.family("portcullis_rate_limit_refusals_total", type: "counter", help: "Requests a rate-limit rule refused (mode shadow: would have refused), by rule, since the rule was loaded.")
+            for rule in policy.set.rateLimits.rules {
+                out.sample("portcullis_rate_limit_refusals_total", [("rule", rule.name), ("mode", rule.mode.rawValue)], rule.limitedCount.load(ordering: .relaxed))
+            }
+            out.family("portcullis_rate_limit_bans_total", type: "counter", help: "Bans a rate-limit rule began, by rule, since the rule was loaded.")
+            for rule in policy.set.rateLimits.rules {
+                out.sample("portcullis_rate_limit_bans_total", [("rule", rule.name), ("mode", rule.mode.rawValue)], rule.banCount.load(ordering: .relaxed))
+            }
+            out.family("portcullis_policy_reloads_total", type: "counter", help: "Policy reloads by result: ok (published) or failed (refused, the previous policy kept).")
+            out.sample("portcullis_policy_reloads_total", [("result", "ok")], policy.succeeded)
+            out.sample("portcullis_policy_reloads_total", [("result", "failed")], policy.failed)
+            out.family("portcullis_policy_info", type: "gauge", help: "The policy in force (always 1): its digest and rule count.")
+            out.sample("portcullis_policy_info", [("digest", policy.set.digest), ("rules", String(policy.set.ruleNames.count))], 1)
+        }
+        return out.text
+    }
+}
