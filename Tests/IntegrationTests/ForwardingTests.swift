@@ -41,6 +41,35 @@ struct ForwardingTests {
         try await demo.stop()
     }
 
+    @Test func traceContextIsContinuedOrStarted() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]))
+        defer { gateway.stop() }
+        let pattern = try Regex("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]")
+
+        // None sent: the gateway starts a trace, so the application's spans have a parent.
+        let started = try await TestHTTPClient.get(port: gateway.httpPort, path: "/echo")
+        let startedValue = try #require(started.echoedHeader("traceparent"))
+        #expect(startedValue.wholeMatch(of: pattern) != nil, "\(startedValue)")
+        let another = try await TestHTTPClient.get(port: gateway.httpPort, path: "/echo")
+        #expect(another.echoedHeader("traceparent") != startedValue)
+
+        // A valid one is continued, with its tracestate.
+        let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let continued = try await TestHTTPClient.get(port: gateway.httpPort, path: "/echo", headers: [("traceparent", valid), ("tracestate", "rojo=00f067aa0ba902b7")])
+        #expect(continued.echoedHeader("traceparent") == valid)
+        #expect(continued.echoedHeader("tracestate") == "rojo=00f067aa0ba902b7")
+
+        // An invalid one (all-zero trace id) is replaced, and its tracestate dropped.
+        let invalid = try await TestHTTPClient.get(port: gateway.httpPort, path: "/echo", headers: [("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"), ("tracestate", "rojo=1")])
+        let replaced = try #require(invalid.echoedHeader("traceparent"))
+        #expect(replaced.wholeMatch(of: pattern) != nil)
+        #expect(!replaced.contains("00000000000000000000000000000000"))
+        #expect(invalid.echoedHeader("tracestate") == nil)
+        #expect(invalid.echoedHeaders.filter { $0.0.lowercased() == "traceparent" }.count == 1)
+        try await demo.stop()
+    }
+
     @Test func trustedProxyChainResolvesTheClient() async throws {
         let demo = try await Upstreams.demo()
         let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "trusted_proxies: [127.0.0.0/8, 10.0.0.0/8]"))

@@ -11,7 +11,8 @@ enum ForwardingHeaders {
         headers = build(from: headers, scan: scan, accepted: accepted, context: context, peerText: context.peerAddress.description, scheme: scheme)
     }
 
-    static func build(from original: HTTPHeaders, scan: RequestHeadScan, accepted: RequestHygiene.Accepted, context: RequestContext, peerText: String, scheme: String) -> HTTPHeaders {
+    /// - Parameter traceParent: the `traceparent` to send; nil leaves the client's trace headers as they are.
+    static func build(from original: HTTPHeaders, scan: RequestHeadScan, accepted: RequestHygiene.Accepted, context: RequestContext, peerText: String, scheme: String, traceParent: TraceParent? = nil) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(original.count + 7)
         let trusted = context.peerIsTrusted
@@ -28,6 +29,10 @@ enum ForwardingHeaders {
                 continue  // rebuilt below, or never believed
             case .xForwardedProto, .xForwardedHost, .forwarded:
                 if !trusted { continue }
+            case .traceParent:
+                if traceParent != nil { continue }  // added below
+            case .traceState:
+                if let traceParent, !traceParent.continued { continue }  // belongs to a trace not continued
             case .contentLength, .other, .expect:
                 break
             default:
@@ -46,6 +51,7 @@ enum ForwardingHeaders {
         if !(trusted && scan.hasForwardedHost) { headers.add(name: "X-Forwarded-Host", value: accepted.authority) }
         headers.add(name: "X-Real-IP", value: context.clientAddress == context.peerAddress ? peerText : context.clientAddress.description)
         headers.add(name: "X-Request-Id", value: context.requestId)
+        if let traceParent { headers.add(name: "traceparent", value: traceParent.value) }
         if accepted.framing == .chunked { headers.add(name: "Transfer-Encoding", value: "chunked") }
         return headers
     }

@@ -5,6 +5,8 @@ enum HeaderName: UInt8 {
     case host, contentLength, transferEncoding, connection, keepAlive, proxyConnection, te, trailer, upgrade
     case proxyAuthorization, proxyAuthenticate, expect
     case xForwardedFor, xForwardedProto, xForwardedHost, xRealIP, forwarded, xRequestId, xGeo
+    /// W3C Trace Context (checked, and started when absent or invalid).
+    case traceParent, traceState
 
     /// Hop-by-hop: describes one connection, never forwarded (RFC 9110 §7.6.1).
     var isHopByHop: Bool {
@@ -45,7 +47,9 @@ enum HeaderName: UInt8 {
             case 10:
                 if matches(bytes, "connection") { return .connection }
                 if matches(bytes, "keep-alive") { return .keepAlive }
+                if matches(bytes, "tracestate") { return .traceState }
                 return .other
+            case 11: return matches(bytes, "traceparent") ? .traceParent : .other
             case 12: return matches(bytes, "x-request-id") ? .xRequestId : .other
             case 14: return matches(bytes, "content-length") ? .contentLength : .other
             case 15: return matches(bytes, "x-forwarded-for") ? .xForwardedFor : .other

@@ -239,7 +239,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             policies: policies
         )
 
-        let headers = ForwardingHeaders.build(from: head.headers, scan: scan, accepted: accepted, context: requestContext, peerText: peerText, scheme: listener.scheme)
+        var random = resources.requestIds  // a class: the loop's one generator moves on
+        let trace = TraceParent(clientValue: scan.traceParent, random: &random)
+        requestContext.traceID = trace.traceID
+        let headers = ForwardingHeaders.build(from: head.headers, scan: scan, accepted: accepted, context: requestContext, peerText: peerText, scheme: listener.scheme, traceParent: trace)
         var forwarded = HTTPRequestHead(version: .http1_1, method: head.method, uri: accepted.target, headers: headers)
         exchange.tunnelRequested = accepted.wantsUpgrade && route.allowUpgrade && head.method == .GET && head.version.minor == 1
         if exchange.tunnelRequested, let protocols = scan.upgrade {

@@ -13,6 +13,8 @@ public struct RequestContext {
     /// The client connection is TLS (HSTS applies; the request's own origin is https).
     public var isTLS: Bool
     public var startTime: NIODeadline
+    /// The W3C trace id the request was forwarded with (the client's, or a new one): 32 hex digits.
+    public var traceID: String = ""
     /// The policy snapshot read once at the request's start and kept to its end (a reload
     /// publishes a new one for later requests).
     public var policies: PolicySet

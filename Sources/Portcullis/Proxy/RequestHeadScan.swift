@@ -13,6 +13,9 @@ struct RequestHeadScan {
     var upgrade: String?
     var hasExpect = false
     var requestId: String?
+    /// The `traceparent` value; nil when absent, and when sent twice (then it is not believed).
+    var traceParent: String?
+    var traceParentCount = 0
     var hasForwardedProto = false
     var hasForwardedHost = false
     /// `X-Forwarded-For` values, collected only when the peer is trusted.
@@ -38,6 +41,9 @@ struct RequestHeadScan {
                 hasExpect = true
             case .xRequestId:
                 requestId = value
+            case .traceParent:
+                traceParentCount += 1
+                traceParent = traceParentCount == 1 ? value : nil
             case .xForwardedProto:
                 hasForwardedProto = true
             case .xForwardedHost:

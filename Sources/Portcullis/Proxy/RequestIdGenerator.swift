@@ -1,6 +1,6 @@
 /// Generates request ids without a syscall per request: a wyrand generator seeded once from the
 /// system's randomness. One instance per event loop; not thread-safe by design.
-final class RequestIdGenerator {
+final class RequestIdGenerator: RandomNumberGenerator {
     private var state: UInt64
 
     init() {
@@ -8,7 +8,7 @@ final class RequestIdGenerator {
         state = system.next()
     }
 
-    private func next() -> UInt64 {
+    func next() -> UInt64 {
         state &+= 0xA076_1D64_78BD_642F
         let product = state.multipliedFullWidth(by: state ^ 0xE703_7ED1_A0B4_28DB)
         return product.high ^ product.low
