@@ -3,6 +3,7 @@
 #   make run       install what is missing, build release, run the demo app and the gateway
 #   make test      install what is missing, build (debug), run the test suites
 #   make bench     install the benchmark tools, compare Portcullis with nginx and HAProxy
+#   make bench-micro  run the micro-benchmarks in Benchmarks/ (release build)
 #   make validate  check config/portcullis.yaml (or CONFIG=...) without starting anything
 
 SHELL := /bin/bash
@@ -22,13 +23,14 @@ SWIFT_FLAGS ?=
 # (measured: swift_beginAccess and its thread-local lookups were ~2-3% of a proxied request).
 RELEASE_FLAGS ?= -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: help setup build run test bench validate
+.PHONY: help setup build run test bench bench-micro validate
 
 help:
 	@echo "make run       build release, start portcullis-demo on $(DEMO_HOST):$(DEMO_PORT) and"
 	@echo "               portcullis with $(CONFIG) in the foreground (Ctrl-C stops both)"
 	@echo "make test      build debug (all products) and run swift test"
 	@echo "make bench     benchmark against nginx and HAProxy (see docs/BENCHMARKS.md)"
+	@echo "make bench-micro  micro-benchmarks of the hot path (Benchmarks/; BENCH_FILTER=regex)"
 	@echo "make validate  validate $(CONFIG)"
 	@echo "make setup     only install missing packages (scripts/setup)"
 
@@ -66,6 +68,13 @@ test: setup
 bench:
 	scripts/setup bench
 	scripts/bench
+
+# Benchmarks/ is a package of its own (ordo-one/package-benchmark), so `make test` and `make build`
+# never resolve or build it. The plugin builds it in release mode. BENCH_FILTER selects benchmarks
+# by regular expression, e.g. BENCH_FILTER='apply.*'.
+BENCH_FILTER ?=
+bench-micro: setup
+	swift package --package-path Benchmarks benchmark --no-progress $(if $(BENCH_FILTER),--filter '$(BENCH_FILTER)')
 
 validate: build
 	@bin="$$(swift build -c release $(RELEASE_FLAGS) $(SWIFT_FLAGS) --show-bin-path)"

@@ -8,9 +8,10 @@ public struct HeaderField: Sendable, Hashable {
     public let isTLSOnly: Bool
 
     public init(name: String, value: String) {
-        self.name = name
+        // The same text; a literal when a well-known one matches (no reference counting per response).
+        self.name = HeaderLiterals.intern(name)
         self.lowercasedName = name.lowercased()
-        self.value = value
+        self.value = HeaderLiterals.intern(value)
         self.isTLSOnly = lowercasedName == StrictTransportSecurity.lowercasedName
     }
 }

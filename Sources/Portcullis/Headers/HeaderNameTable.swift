@@ -7,7 +7,9 @@ struct HeaderNameTable: Sendable {
     /// Bit n: some name is n bytes long (n < 64); most fields are rejected by this one test.
     private let lengthMask: UInt64
     /// Some name is 64 bytes or longer.
-    private let hasLongNames: Bool
+    let hasLongNames: Bool
+    /// For each length n < 64, bit i: name i (i < 64) is n bytes long.
+    private let namesOfLength: [UInt64]
 
     var count: Int { lengths.count }
 
@@ -26,6 +28,60 @@ struct HeaderNameTable: Sendable {
         self.lengths = lengths
         self.lengthMask = mask
         self.hasLongNames = long
+        var byLength = [UInt64](repeating: 0, count: 64)
+        for (index, length) in lengths.enumerated() where index < 64 && length < 64 {
+            byLength[length] |= 1 << UInt64(index)
+        }
+        self.namesOfLength = byLength
+    }
+
+    /// Which names of the table `name` equals.
+    struct Matches {
+        /// Bit i: name i equals `name`, ASCII case-insensitively.
+        var exact: UInt64 = 0
+        /// Bit i: name i equals `name` compared by `byte & 0xDF`, as `HTTPHeaders.remove(name:)`
+        /// compares (a superset of `exact`: it also takes `~` for `^`).
+        var nameLike: UInt64 = 0
+    }
+
+    /// Only for a table of at most 64 names, none of them 64 bytes or longer (`HeaderActions`
+    /// checks; `presence` serves the rest).
+    @inline(__always)
+    func matches(_ name: String) -> Matches {
+        let length = name.utf8.count
+        guard length < 64, lengthMask & (1 << UInt64(length)) != 0 else { return Matches() }
+        let candidates = namesOfLength[length]
+        if let result = name.utf8.withContiguousStorageIfAvailable({ matches($0, among: candidates) }) {
+            return result
+        }
+        let copy = Array(name.utf8)
+        return copy.withUnsafeBufferPointer { matches($0, among: candidates) }
+    }
+
+    @inline(__always)
+    private func matches(_ name: UnsafeBufferPointer<UInt8>, among candidates: UInt64) -> Matches {
+        var found = Matches()
+        var remaining = candidates
+        bytes.withUnsafeBufferPointer { table in
+            starts.withUnsafeBufferPointer { starts in
+                while remaining != 0 {
+                    let index = remaining.trailingZeroBitCount
+                    remaining &= remaining - 1
+                    let start = starts[index]
+                    var exact = true, nameLike = true
+                    for offset in 0..<name.count {
+                        var byte = name[offset]
+                        let expected = table[start + offset]
+                        if byte & 0xDF != expected & 0xDF { nameLike = false; exact = false; break }
+                        if byte >= 0x41 && byte <= 0x5A { byte |= 0x20 }
+                        if byte != expected { exact = false }
+                    }
+                    if exact { found.exact |= 1 << UInt64(index) }
+                    if nameLike { found.nameLike |= 1 << UInt64(index) }
+                }
+            }
+        }
+        return found
     }
 
     /// For each name of the table (the first 64), whether some field has it (ASCII case-insensitive).

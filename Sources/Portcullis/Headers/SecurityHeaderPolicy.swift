@@ -8,11 +8,17 @@ public final class SecurityHeaderPolicy: Sendable {
     /// In file order; the first enforcing rule that matches wins.
     public let rules: [HeaderRule]
     private let hasShadowRules: Bool
+    /// `rules[i].match`, side by side: matched in place, without retaining each rule and the
+    /// arrays inside its match for every request.
+    private let matches: [PolicyMatch]
+    private let shadow: [Bool]
 
     public init(global: HeaderActions, rules: [HeaderRule]) {
         self.global = global
         self.rules = rules
         self.hasShadowRules = rules.contains { $0.isShadow }
+        self.matches = rules.map(\.match)
+        self.shadow = rules.map(\.isShadow)
     }
 
     /// No headers policy at all: responses pass untouched.
@@ -24,21 +30,30 @@ public final class SecurityHeaderPolicy: Sendable {
     ///   - target: the origin-form request target (`/path?query`); only the path is matched.
     public func select(host: String, target: String, method: HTTPMethod) -> HeaderSelection {
         let path = SecurityHeaderPolicy.path(of: target)
-        if !hasShadowRules {
-            for rule in rules where rule.match.matches(host: host, path: path, method: method) {
-                return HeaderSelection(actions: rule.actions, rule: rule, shadowRule: nil)
+        var applied = -1, shadowed = -1
+        matches.withUnsafeBufferPointer { matches in
+            if !hasShadowRules {
+                for index in 0..<matches.count where matches[index].matches(host: host, path: path, method: method) {
+                    applied = index
+                    return
+                }
+                return
             }
-            return HeaderSelection(actions: global, rule: nil, shadowRule: nil)
-        }
-        var shadow: HeaderRule?
-        for rule in rules where rule.match.matches(host: host, path: path, method: method) {
-            if rule.isShadow {
-                if shadow == nil { shadow = rule }
-                continue
+            shadow.withUnsafeBufferPointer { shadow in
+                for index in 0..<matches.count where matches[index].matches(host: host, path: path, method: method) {
+                    if shadow[index] {
+                        if shadowed < 0 { shadowed = index }
+                        continue
+                    }
+                    applied = index
+                    return
+                }
             }
-            return HeaderSelection(actions: rule.actions, rule: rule, shadowRule: shadow)
         }
-        return HeaderSelection(actions: global, rule: nil, shadowRule: shadow)
+        let shadowRule = shadowed < 0 ? nil : rules[shadowed]
+        if applied < 0 { return HeaderSelection(actions: global, rule: nil, shadowRule: shadowRule) }
+        let rule = rules[applied]
+        return HeaderSelection(actions: rule.actions, rule: rule, shadowRule: shadowRule)
     }
 
     /// Selects and applies in one call; returns the selection for metrics and logs.
