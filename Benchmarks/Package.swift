@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "Portcullis", package: "Portcullis"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             path: "Benchmarks/PolicyBenchmarks",
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])],

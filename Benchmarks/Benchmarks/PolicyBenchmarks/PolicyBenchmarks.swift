@@ -91,6 +91,8 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 1_000
     )
 
+    rateLimitBenchmarks()
+
     let policy = loadPolicies().headers
     let host = "www.example.com"
     let target = "/products/42?ref=home"   // no rule matches: the global block applies
