@@ -101,6 +101,45 @@ import Testing
         #expect(object["host"] as? String == broken)
     }
 
+    /// The eight-bytes-at-a-time scan against a plain byte-by-byte escaper, on random text with
+    /// characters to escape at every offset of a word.
+    @Test func wordAtATimeEscapingMatchesByteByByte() {
+        func reference(_ text: String) -> String {
+            var out = ""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{2028}": out += "\\u2028"
+                case "\u{2029}": out += "\\u2029"
+                default:
+                    if scalar.value < 0x20 || scalar.value == 0x7F {
+                        out += "\\u00" + String(scalar.value, radix: 16).leftPadded(to: 2)
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+            return out
+        }
+        let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "\u{80}", "é", "\u{2028}", "\u{2029}", "\u{2027}", "€", "😀", "~"]
+        var generator = SplitMix64(seed: 42)
+        for _ in 0..<3_000 {
+            var text = ""
+            for _ in 0..<Int(generator.next() % 40) {
+                // Mostly clean text, so whole clean words occur between the characters to escape.
+                let pick = generator.next() % 100
+                text.unicodeScalars.append(pick < 70 ? "x" : alphabet[Int(generator.next() % UInt64(alphabet.count))])
+            }
+            var buffer = ByteBuffer()
+            JSONLine.writeEscaped(text, to: &buffer)
+            #expect(String(buffer: buffer) == reference(text), "\(Array(text.utf8))")
+        }
+    }
+
     // MARK: Query redaction
 
     @Test(arguments: [
@@ -194,5 +233,11 @@ import Testing
         // Sequential ids (from an upstream proxy) spread as well.
         let sequential = (0..<20_000).filter { format.shouldLog(Self.record(id: "req-\($0)")) }.count
         #expect((1_800...2_200).contains(sequential), "kept \(sequential) sequential ids")
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: Swift.max(0, width - count)) + self
     }
 }

@@ -55,68 +55,108 @@ public struct AccessLogFormat: Sendable {
         sampling.keepAll || !record.isSampleable || sampling.keeps(requestId: record.requestId)
     }
 
-    /// Writes one line, newline included.
+    /// Writes one line, newline included: the line's worst-case length is reserved once and the
+    /// fields are copied in with no further checks.
     public func write(_ record: AccessLogRecord, timeNanos: Int64, timestamp: inout LogTimestamp, to buffer: inout ByteBuffer) {
-        buffer.writeStaticString("{\"time\":")
-        timestamp.write(nanoseconds: timeNanos, to: &buffer)
-        buffer.writeStaticString(",\"request_id\":")
-        JSONLine.writeString(record.requestId, to: &buffer)
-        buffer.writeStaticString(",\"client\":\"")
-        record.client.writeText(to: &buffer)
-        buffer.writeStaticString("\",\"method\":")
-        JSONLine.writeString(record.method.rawValue, to: &buffer)
-        buffer.writeStaticString(",\"host\":")
-        JSONLine.writeString(record.host, to: &buffer)
-        if let route = record.route {
-            buffer.writeStaticString(",\"route\":")
-            JSONLine.writeString(route, to: &buffer)
+        let bound = 400
+            + JSONRawWriter.escapedBound(
+                record.requestId.utf8.count + record.host.utf8.count + (record.route?.utf8.count ?? 0)
+                    + (record.upstream?.utf8.count ?? 0) + record.method.rawValue.utf8.count)
+            + Self.targetBound(record.target)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+            var writer = JSONRawWriter(raw)
+            write(record, timeNanos: timeNanos, timestamp: &timestamp, to: &writer)
+            return writer.position
         }
-        Self.writeTarget(record.target, to: &buffer)
-        buffer.writeStaticString(",\"protocol\":\"")
-        buffer.writeString(record.httpProtocol.rawValue)
-        buffer.writeStaticString(record.isTLS ? "\",\"tls\":true,\"status\":" : "\",\"tls\":false,\"status\":")
-        JSONLine.writeInteger(record.status, to: &buffer)
-        buffer.writeStaticString(",\"bytes_in\":")
-        JSONLine.writeInteger(record.bytesIn, to: &buffer)
-        buffer.writeStaticString(",\"bytes_out\":")
-        JSONLine.writeInteger(record.bytesOut, to: &buffer)
-        buffer.writeStaticString(",\"duration_ms\":")
-        JSONLine.writeMilliseconds(nanoseconds: record.durationNanos, to: &buffer)
-        if let upstream = record.upstream {
-            buffer.writeStaticString(",\"upstream\":")
-            JSONLine.writeString(upstream, to: &buffer)
-            buffer.writeStaticString(",\"upstream_ms\":")
-            JSONLine.writeMilliseconds(nanoseconds: record.upstreamNanos, to: &buffer)
-        }
+        // Header values may be long (they are bounded only by the header limit): room for each is
+        // reserved as it is found, rather than measuring them all first.
         if !headers.isEmpty { writeHeaders(record.requestHeaders, to: &buffer) }
-        buffer.writeStaticString(",\"decisions\":[")
-        var first = true
-        record.decisions.forEach { decision in
-            buffer.writeStaticString(first ? "{\"kind\":\"" : ",{\"kind\":\"")
-            first = false
-            buffer.writeString(decision.kind.rawValue)
-            buffer.writeStaticString("\",\"rule\":")
-            JSONLine.writeString(decision.rule, to: &buffer)
-            buffer.writeStaticString(",\"outcome\":\"")
-            buffer.writeString(decision.outcome.rawValue)
-            buffer.writeStaticString("\"}")
+        var decisionBound = 16
+        record.decisions.forEach { decisionBound += 64 + JSONRawWriter.escapedBound($0.rule.utf8.count) }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: decisionBound) { raw in
+            var writer = JSONRawWriter(raw)
+            writeDecisions(record.decisions, to: &writer)
+            return writer.position
         }
-        buffer.writeStaticString("]}\n")
+    }
+
+    private func write(_ record: AccessLogRecord, timeNanos: Int64, timestamp: inout LogTimestamp, to writer: inout JSONRawWriter) {
+        writer.raw("{\"time\":")
+        timestamp.write(nanoseconds: timeNanos, to: &writer)
+        writer.raw(",\"request_id\":")
+        writer.quoted(record.requestId)
+        writer.raw(",\"client\":\"")
+        record.client.writeText(to: &writer)
+        writer.raw("\",\"method\":")
+        writer.quoted(record.method.rawValue)
+        writer.raw(",\"host\":")
+        writer.quoted(record.host)
+        if let route = record.route {
+            writer.raw(",\"route\":")
+            writer.quoted(route)
+        }
+        Self.writeTarget(record.target, to: &writer)
+        writer.raw(",\"protocol\":\"")
+        writer.raw(record.httpProtocol.rawValue)
+        writer.raw(record.isTLS ? "\",\"tls\":true,\"status\":" : "\",\"tls\":false,\"status\":")
+        writer.integer(record.status)
+        writer.raw(",\"bytes_in\":")
+        writer.integer(record.bytesIn)
+        writer.raw(",\"bytes_out\":")
+        writer.integer(record.bytesOut)
+        writer.raw(",\"duration_ms\":")
+        writer.milliseconds(nanoseconds: record.durationNanos)
+        if let upstream = record.upstream {
+            writer.raw(",\"upstream\":")
+            writer.quoted(upstream)
+            writer.raw(",\"upstream_ms\":")
+            writer.milliseconds(nanoseconds: record.upstreamNanos)
+        }
+    }
+
+    private func writeDecisions(_ decisions: AccessLogDecisions, to writer: inout JSONRawWriter) {
+        writer.raw(",\"decisions\":[")
+        var first = true
+        decisions.forEach { decision in
+            writer.raw(first ? "{\"kind\":\"" : ",{\"kind\":\"")
+            first = false
+            writer.raw(decision.kind.rawValue)
+            writer.raw("\",\"rule\":")
+            writer.quoted(decision.rule)
+            writer.raw(",\"outcome\":\"")
+            writer.raw(decision.outcome.rawValue)
+            writer.raw("\"}")
+        }
+        writer.raw("]}\n")
+    }
+
+    /// Room `writeTarget` may take: the path escaped, the query redacted.
+    static func targetBound(_ target: String) -> Int {
+        let count = target.utf8.count
+        return 32 + JSONRawWriter.escapedBound(count) + QueryRedaction.bound(count)
     }
 
     /// `path` as received (escaped) and `query` with its values redacted; no `query` without `?`.
-    static func writeTarget(_ target: String, to buffer: inout ByteBuffer) {
+    static func writeTarget(_ target: String, to writer: inout JSONRawWriter) {
         var target = target
         target.withUTF8 { bytes in
             let question = bytes.firstIndex(of: UInt8(ascii: "?"))
-            buffer.writeStaticString(",\"path\":\"")
-            JSONLine.writeEscaped(bytes: UnsafeBufferPointer(rebasing: bytes[..<(question ?? bytes.count)]), to: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
+            writer.raw(",\"path\":\"")
+            writer.escaped(UnsafeBufferPointer(rebasing: bytes[..<(question ?? bytes.count)]))
+            writer.byte(UInt8(ascii: "\""))
             if let question {
-                buffer.writeStaticString(",\"query\":\"")
-                QueryRedaction.write(query: UnsafeBufferPointer(rebasing: bytes[(question + 1)...]), to: &buffer)
-                buffer.writeInteger(UInt8(ascii: "\""))
+                writer.raw(",\"query\":\"")
+                QueryRedaction.write(query: UnsafeBufferPointer(rebasing: bytes[(question + 1)...]), to: &writer)
+                writer.byte(UInt8(ascii: "\""))
             }
+        }
+    }
+
+    static func writeTarget(_ target: String, to buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: targetBound(target)) { raw in
+            var writer = JSONRawWriter(raw)
+            writeTarget(target, to: &writer)
+            return writer.position
         }
     }
 
@@ -126,13 +166,13 @@ public struct AccessLogFormat: Sendable {
             var found = false
             for (name, value) in requestHeaders where ASCIICaseInsensitive.equals(name, lowercased: header.lowercasedName) {
                 if !found {
-                    buffer.writeBytes(header.key)
-                    buffer.writeInteger(UInt8(ascii: "\""))
                     found = true
+                    buffer.writeBytes(header.key)
                     if header.redacted {
-                        buffer.writeStaticString(QueryRedaction.placeholder)
+                        buffer.writeStaticString("\"REDACTED")
                         break
                     }
+                    buffer.writeInteger(UInt8(ascii: "\""))
                 } else {
                     buffer.writeStaticString(", ")
                 }

@@ -23,18 +23,29 @@ public struct LogTimestamp {
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 
+    /// Bytes `write` takes.
+    static let quotedLength = 26
+
     /// Writes the quoted timestamp of `nanoseconds` since the epoch.
     public mutating func write(nanoseconds: Int64, to buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.quotedLength) { raw in
+            var writer = JSONRawWriter(raw)
+            write(nanoseconds: nanoseconds, to: &writer)
+            return writer.position
+        }
+    }
+
+    mutating func write(nanoseconds: Int64, to writer: inout JSONRawWriter) {
         let second = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds + 1) / 1_000_000_000 - 1
         if second != cachedSecond { format(second: second) }
         let millis = Int((nanoseconds - second * 1_000_000_000) / 1_000_000)
-        buffer.writeInteger(UInt8(ascii: "\""))
-        withUnsafeBytes(of: &prefix) { raw in buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[0..<19])) }
-        buffer.writeInteger(UInt8(ascii: "."))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(millis / 100))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(millis % 10))
-        buffer.writeStaticString("Z\"")
+        writer.byte(UInt8(ascii: "\""))
+        withUnsafeBytes(of: &prefix) { raw in writer.raw(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0..<19])) }
+        writer.byte(UInt8(ascii: "."))
+        writer.byte(UInt8(ascii: "0") + UInt8(millis / 100))
+        writer.byte(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
+        writer.byte(UInt8(ascii: "0") + UInt8(millis % 10))
+        writer.raw("Z\"")
     }
 
     private mutating func format(second: Int64) {

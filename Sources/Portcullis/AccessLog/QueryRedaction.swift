@@ -10,33 +10,36 @@ public enum QueryRedaction {
     public static let placeholder: StaticString = "REDACTED"
     static let maxNameBytes = 32
 
-    /// Writes the redacted form of `query` (without the `?`), JSON-escaped, no quotes.
-    public static func write(query: UnsafeBufferPointer<UInt8>, to buffer: inout ByteBuffer) {
+    /// Bytes the redacted form of a `count`-byte query may take (`x&` → `REDACTED&`).
+    static func bound(_ count: Int) -> Int { count * 9 + 16 }
+
+    /// Writes the redacted form of `query` (without the `?`), JSON-safe, no quotes.
+    static func write(query: UnsafeBufferPointer<UInt8>, to buffer: inout JSONRawWriter) {
         var segmentStart = 0
         let count = query.count
         while segmentStart <= count {
             var segmentEnd = segmentStart
             while segmentEnd < count, query[segmentEnd] != UInt8(ascii: "&") { segmentEnd += 1 }
-            if segmentStart > 0 { buffer.writeInteger(UInt8(ascii: "&")) }
+            if segmentStart > 0 { buffer.byte(UInt8(ascii: "&")) }
             writeSegment(UnsafeBufferPointer(rebasing: query[segmentStart..<segmentEnd]), to: &buffer)
             segmentStart = segmentEnd + 1
         }
     }
 
-    private static func writeSegment(_ segment: UnsafeBufferPointer<UInt8>, to buffer: inout ByteBuffer) {
+    private static func writeSegment(_ segment: UnsafeBufferPointer<UInt8>, to buffer: inout JSONRawWriter) {
         guard !segment.isEmpty else { return }
         guard let equals = segment.firstIndex(of: UInt8(ascii: "=")) else {
-            buffer.writeStaticString(placeholder)
+            buffer.raw(placeholder)
             return
         }
         let name = UnsafeBufferPointer(rebasing: segment[..<equals])
         if isNameLike(name) {
-            buffer.writeBytes(UnsafeRawBufferPointer(name))
+            buffer.raw(name)
         } else {
-            buffer.writeStaticString(placeholder)
+            buffer.raw(placeholder)
         }
-        buffer.writeInteger(UInt8(ascii: "="))
-        if equals + 1 < segment.count { buffer.writeStaticString(placeholder) }
+        buffer.byte(UInt8(ascii: "="))
+        if equals + 1 < segment.count { buffer.raw(placeholder) }
     }
 
     /// Only bytes that need no JSON escaping pass, so the name is copied as is.
@@ -58,7 +61,13 @@ public enum QueryRedaction {
     public static func redact(_ query: String) -> String {
         var buffer = ByteBuffer()
         var query = query
-        query.withUTF8 { write(query: $0, to: &buffer) }
+        query.withUTF8 { bytes in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound(bytes.count)) { raw in
+                var writer = JSONRawWriter(raw)
+                write(query: bytes, to: &writer)
+                return writer.position
+            }
+        }
         return String(buffer: buffer)
     }
 }
