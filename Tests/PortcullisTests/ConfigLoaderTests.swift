@@ -80,6 +80,10 @@ import Testing
         #expect(route.pathPrefix == "/")
         #expect(route.upstream == "demo")
         #expect(route.allowUpgrade)
+        #expect(config.accessLog?.destination == .stdout)
+        #expect(config.accessLog?.sampleAllowed == 1)
+        #expect(config.accessLog?.logHeaders == ["User-Agent", "Referer"])
+        #expect(config.auditLog?.destination == .stderr)
     }
 
     @Test func missingFileIsReported() {
@@ -98,6 +102,7 @@ import Testing
         #expect(config.limits.maxHeaderCount == 100)
         #expect(config.timeouts.drain == 20_000_000_000)
         #expect(config.routes.first?.pathPrefix == "/")
+        #expect(config.accessLog == nil && config.auditLog == nil)
         #expect(config.routes.first?.allowUpgrade == false)
         #expect(config.routes.first?.maxBodyBytes == nil)
     }
@@ -184,7 +189,7 @@ import Testing
 
     @Test func unknownKeyWithNothingCloseListsTheKeys() {
         #expect(problems("frobnicate: 1\n" + Self.minimal) == [
-            "test.yaml:1:1: unknown key 'frobnicate' in the top level; expected one of workers, listeners, admin, trusted_proxies, limits, timeouts, upstreams, routes, policies",
+            "test.yaml:1:1: unknown key 'frobnicate' in the top level; expected one of workers, listeners, admin, trusted_proxies, limits, timeouts, upstreams, routes, policies, access_log, audit_log",
         ])
     }
 
@@ -491,6 +496,51 @@ import Testing
     @Test func missingFileReferenceIsReported() {
         let yaml = Self.minimal.replacingOccurrences(of: "name: app", with: "name: \"${file:/nonexistent/portcullis-test/secret}\"")
         #expect(problems(yaml) == ["test.yaml:8:11: routes[0].name names the file '/nonexistent/portcullis-test/secret', which cannot be read"])
+    }
+
+    // MARK: Logs
+
+    @Test func accessAndAuditLogsAreRead() throws {
+        let config = try #require(parse(Self.minimal + """
+
+            access_log:
+              destination: /var/log/portcullis/access.log
+              sample_allowed: 0.25
+              log_headers: [User-Agent, X-Session]
+              redact_headers: X-Session
+            audit_log: { destination: stderr }
+            """))
+        let access = try #require(config.accessLog)
+        #expect(access.destination == .file("/var/log/portcullis/access.log"))
+        #expect(access.sampleAllowed == 0.25)
+        #expect(access.logHeaders == ["User-Agent", "X-Session"])
+        #expect(access.redactHeaders == ["X-Session"])
+        #expect(config.auditLog?.destination == .stderr)
+    }
+
+    @Test func offMeansNoLog() throws {
+        let config = try #require(parse(Self.minimal + "\naccess_log: { destination: off }\naudit_log: { destination: 'off' }\n"))
+        #expect(config.accessLog == nil && config.auditLog == nil)
+    }
+
+    @Test func logMistakesArePositioned() {
+        #expect(problems(Self.minimal + """
+
+            access_log:
+              destination: ""
+              sample_allowed: 10%
+              log_headers: [Host, User-Agent, user-agent, "Bad Name"]
+              redact: [X-Token]
+            audit_log: {}
+            """) == [
+                "test.yaml:14:3: unknown key 'redact' in access_log; expected one of destination, sample_allowed, log_headers, redact_headers",
+                "test.yaml:11:16: access_log.destination must be stdout, stderr, off or a file path; found an empty value",
+                "test.yaml:12:19: access_log.sample_allowed must be a number from 0.0 (log no allowed request) to 1.0 (log all); found '10%'",
+                "test.yaml:13:47: access_log.log_headers[3]: the header name 'Bad Name' has a space at character 4; expected letters, digits and !#$%&'*+-.^_`|~ only (RFC 9110 token)",
+                "test.yaml:13:17: access_log.log_headers[0]: header 'Host' would be written as 'host', a field every line has already; expected another header",
+                "test.yaml:13:35: access_log.log_headers[2]: header 'user-agent' is listed twice",
+                "test.yaml:15:12: audit_log is missing required key 'destination'",
+            ])
     }
 }
 

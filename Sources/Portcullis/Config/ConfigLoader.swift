@@ -49,7 +49,7 @@ private final class ConfigReader {
 
     func read() -> GatewayConfig? {
         guard let top = root.mapping(
-            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies"],
+            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log"],
             required: ["listeners", "upstreams", "routes"]
         ) else { return nil }
 
@@ -79,10 +79,13 @@ private final class ConfigReader {
         let upstreamNames = top["upstreams"]?.namedEntriesQuietly() ?? []
         let routes = top["routes"].flatMap { readRoutes($0, upstreamNames: upstreamNames) } ?? []
         let policies = top["policies"].flatMap(readPolicies)
+        let accessLog = top["access_log"].flatMap(readAccessLog)
+        let auditLog = top["audit_log"].flatMap(readAuditLog)
 
         return GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
-            limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes, policies: policies
+            limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes, policies: policies,
+            accessLog: accessLog, auditLog: auditLog
         )
     }
 
@@ -191,6 +194,69 @@ private final class ConfigReader {
         var config = PolicyConfig(directory: directory)
         if let interval = fields["reload_interval"]?.durationNanoseconds(atLeast: 100_000_000) { config.reloadInterval = interval }
         return config
+    }
+
+    /// `stdout`, `stderr`, `off` or a file path; `(true, nil)` for off, `(false, nil)` when invalid.
+    private func readDestination(_ value: YAMLValue) -> (valid: Bool, destination: LogDestination?) {
+        guard let text = value.string() else { return (false, nil) }
+        guard let parsed = LogDestination.parse(text) else {
+            value.report("\(value.path) must be stdout, stderr, off or a file path; found an empty value")
+            return (false, nil)
+        }
+        return (true, parsed)
+    }
+
+    /// Header names, one a list item (or a single name), each a valid field name.
+    private func readHeaderNames(_ value: YAMLValue) -> [(name: String, at: YAMLValue)] {
+        let items: [YAMLValue]
+        if case .scalar = value.node { items = [value] } else { items = value.sequence() ?? [] }
+        return items.compactMap { item in
+            guard let name = item.string() else { return nil }
+            if let problem = HeaderFieldSyntax.nameProblem(name) {
+                item.report("\(item.path): \(problem)")
+                return nil
+            }
+            return (name, item)
+        }
+    }
+
+    private func readAccessLog(_ value: YAMLValue) -> AccessLogConfig? {
+        guard let fields = value.mapping(allowed: ["destination", "sample_allowed", "log_headers", "redact_headers"], required: ["destination"]) else { return nil }
+        let destination: (valid: Bool, destination: LogDestination?) = fields["destination"].map(readDestination) ?? (false, nil)
+        var config = AccessLogConfig(destination: .stdout)
+        if let sample = fields["sample_allowed"], let text = sample.string() {
+            if let rate = Double(text), rate >= 0, rate <= 1 {
+                config.sampleAllowed = rate
+            } else {
+                sample.report("\(sample.path) must be a number from 0.0 (log no allowed request) to 1.0 (log all); found '\(text)'")
+            }
+        }
+        if let headers = fields["log_headers"] {
+            var seen: Set<String> = []
+            for (name, at) in readHeaderNames(headers) {
+                let field = AccessLogFormat.fieldName(forHeader: name)
+                if AccessLogFormat.fixedFields.contains(field) {
+                    at.report("\(at.path): header '\(name)' would be written as '\(field)', a field every line has already; expected another header")
+                } else if !seen.insert(field).inserted {
+                    at.report("\(at.path): header '\(name)' is listed twice")
+                } else {
+                    config.logHeaders.append(name)
+                }
+            }
+        }
+        if let redact = fields["redact_headers"] {
+            config.redactHeaders = readHeaderNames(redact).map(\.name)
+        }
+        guard let chosen = destination.destination else { return nil }
+        config.destination = chosen
+        return config
+    }
+
+    private func readAuditLog(_ value: YAMLValue) -> AuditLogConfig? {
+        guard let fields = value.mapping(allowed: ["destination"], required: ["destination"]),
+            let destination = fields["destination"], let chosen = readDestination(destination).destination
+        else { return nil }
+        return AuditLogConfig(destination: chosen)
     }
 
     private func readNetworks(_ value: YAMLValue) -> [IPNetwork]? {

@@ -12,11 +12,16 @@ public struct GatewayConfig: Sendable {
     public var routes: [RouteConfig]
     /// The security team's policy directory, watched and reloaded; nil: no policies.
     public var policies: PolicyConfig?
+    /// One JSON line per request; nil: no access log (`access_log` absent or `destination: off`).
+    public var accessLog: AccessLogConfig?
+    /// One JSON line per block, ban, quarantine and policy reload; nil: none.
+    public var auditLog: AuditLogConfig?
 
     public init(
         workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,
         trustedProxies: [IPNetwork] = [], limits: LimitsConfig = .init(), timeouts: TimeoutsConfig = .init(),
-        upstreams: [UpstreamGroupConfig], routes: [RouteConfig], policies: PolicyConfig? = nil
+        upstreams: [UpstreamGroupConfig], routes: [RouteConfig], policies: PolicyConfig? = nil,
+        accessLog: AccessLogConfig? = nil, auditLog: AuditLogConfig? = nil
     ) {
         self.workers = workers
         self.listeners = listeners
@@ -27,7 +32,37 @@ public struct GatewayConfig: Sendable {
         self.upstreams = upstreams
         self.routes = routes
         self.policies = policies
+        self.accessLog = accessLog
+        self.auditLog = auditLog
     }
+}
+
+/// The access log: where it goes, how much of the allowed traffic it keeps, which request
+/// headers it shows.
+public struct AccessLogConfig: Sendable {
+    public var destination: LogDestination
+    /// Share of sampleable requests logged (status < 400, no block or shadow hit): 0.0 to 1.0.
+    /// Every other request is always logged.
+    public var sampleAllowed: Double = 1
+    /// Request headers written as fields of their own (`User-Agent` → `user_agent`).
+    public var logHeaders: [String] = []
+    /// Headers written as `REDACTED` when present; added to `AccessLogFormat.alwaysRedacted`
+    /// (Authorization, Cookie, Proxy-Authorization, X-Api-Key), which cannot be switched off.
+    public var redactHeaders: [String] = []
+
+    public init(destination: LogDestination, sampleAllowed: Double = 1, logHeaders: [String] = [], redactHeaders: [String] = []) {
+        self.destination = destination
+        self.sampleAllowed = sampleAllowed
+        self.logHeaders = logHeaders
+        self.redactHeaders = redactHeaders
+    }
+}
+
+/// The audit log: what the gateway blocked, banned, quarantined, and every policy reload.
+public struct AuditLogConfig: Sendable {
+    public var destination: LogDestination
+
+    public init(destination: LogDestination) { self.destination = destination }
 }
 
 /// Where the policy files are and how often they are checked for changes.
