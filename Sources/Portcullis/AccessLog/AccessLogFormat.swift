@@ -14,6 +14,8 @@ public struct AccessLogFormat: Sendable {
     }
 
     let headers: [LoggedHeader]
+    /// Whether lines carry request headers (`log_headers`): only then does a record need them.
+    public var logsHeaders: Bool { !headers.isEmpty }
     public let sampling: AccessLogSampling
 
     /// Request headers always redacted when logged, whatever the config adds.
@@ -21,7 +23,7 @@ public struct AccessLogFormat: Sendable {
 
     /// The fixed fields, in the order they are written; header fields must not take these names.
     public static let fixedFields = [
-        "time", "request_id", "client", "method", "host", "route", "path", "query", "protocol", "tls", "status",
+        "time", "request_id", "trace_id", "client", "method", "host", "route", "path", "query", "protocol", "tls", "status",
         "bytes_in", "bytes_out", "duration_ms", "upstream", "upstream_ms", "decisions",
     ]
 
@@ -58,7 +60,7 @@ public struct AccessLogFormat: Sendable {
     /// Writes one line, newline included: the line's worst-case length is reserved once and the
     /// fields are copied in with no further checks.
     public func write(_ record: AccessLogRecord, timeNanos: Int64, timestamp: inout LogTimestamp, to buffer: inout ByteBuffer) {
-        let bound = 400
+        let bound = 448
             + JSONRawWriter.escapedBound(
                 record.requestId.utf8.count + record.host.utf8.count + (record.route?.utf8.count ?? 0)
                     + (record.upstream?.utf8.count ?? 0) + record.method.rawValue.utf8.count)
@@ -85,6 +87,10 @@ public struct AccessLogFormat: Sendable {
         timestamp.write(nanoseconds: timeNanos, to: &writer)
         writer.raw(",\"request_id\":")
         writer.quoted(record.requestId)
+        if !record.traceID.isEmpty {
+            writer.raw(",\"trace_id\":")
+            writer.quoted(record.traceID)
+        }
         writer.raw(",\"client\":\"")
         record.client.writeText(to: &writer)
         writer.raw("\",\"method\":")

@@ -12,6 +12,8 @@ public struct AccessLogRecord {
     }
 
     public var requestId: String
+    /// The W3C trace id the request was forwarded with (32 hex digits); empty: left out.
+    public var traceID = ""
     /// The client as resolved through trusted proxies.
     public var client: IPAddress
     public var method: HTTPMethod

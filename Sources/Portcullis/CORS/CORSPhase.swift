@@ -17,7 +17,7 @@ final class CORSPhase: RequestPhase {
     func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome {
         let request = CORSDecision.Request(method: head.method, headers: head.headers, isTLS: context.isTLS, authority: head.headers.first(name: "host") ?? context.host)
         let (rule, decision, shadow) = policy.evaluate(request, host: context.host, path: SecurityHeaderPolicy.path(of: context.target))
-        if let shadow { logShadow(shadow, request: request, context: context) }
+        if let shadow { logShadow(shadow, request: request, context: &context) }
         guard let rule else { return .proceed }
         switch decision {
         case .notCrossOrigin, .forwardWithoutGrant:
@@ -25,10 +25,13 @@ final class CORSPhase: RequestPhase {
             return .proceed
         case .allow(let grant):
             context.corsGrant = grant
+            context.decisions.append(kind: .cors, rule: rule.name, outcome: .granted)
             return .proceed
         case .preflight(let headers):
+            context.decisions.append(kind: .cors, rule: rule.name, outcome: .preflight)
             return .respondWith(HTTPResponseHead(version: .http1_1, status: .noContent, headers: headers), nil)
         case .refuse(let problem):
+            context.decisions.append(kind: .cors, rule: rule.name, outcome: .refused)
             return .respond(problem)
         }
     }
@@ -38,8 +41,9 @@ final class CORSPhase: RequestPhase {
     }
 
     /// A shadow rule never acts; what it would have refused is logged so it can be enforced safely.
-    private func logShadow(_ rule: CORSRule, request: CORSDecision.Request, context: RequestContext) {
+    private func logShadow(_ rule: CORSRule, request: CORSDecision.Request, context: inout RequestContext) {
         guard case .refuse(let problem) = CORSDecision.decide(request, rule: rule) else { return }
+        context.decisions.append(kind: .cors, rule: rule.name, outcome: .shadow)
         CORSPhase.logger.notice("shadow CORS rule would refuse", metadata: [
             "rule": "\(rule.name)", "request_id": "\(context.requestId)", "detail": "\(problem.detail)",
         ])

@@ -15,6 +15,8 @@ public actor PolicyReloader {
     private let publish: @Sendable (PolicySet) -> Void
     /// Enforces every snapshot's rate-limit rules with the one process-wide store.
     public nonisolated let rateLimitPhase: RateLimitPhase
+    /// Every reload, published or refused, is an audit line.
+    private let audit: AuditLog?
     public private(set) var current: PolicySet
     private var fingerprint: PolicyFingerprint
     /// Reloads that published a new policy, and reloads refused because the files were invalid.
@@ -26,9 +28,10 @@ public actor PolicyReloader {
     private var started = 0
     private var published = 0
 
-    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, rateLimitPhase: RateLimitPhase, publish: @escaping @Sendable (PolicySet) -> Void) {
+    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, rateLimitPhase: RateLimitPhase, audit: AuditLog?, publish: @escaping @Sendable (PolicySet) -> Void) {
         self.directory = directory
         self.rateLimitPhase = rateLimitPhase
+        self.audit = audit
         self.interval = interval
         self.logger = logger
         self.current = initial
@@ -37,7 +40,7 @@ public actor PolicyReloader {
     }
 
     /// Reads the policy at start-up (on the thread pool); invalid files are an error to start with.
-    public static func start(config: PolicyConfig, logger: Logger, rateLimitPhase: RateLimitPhase, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
+    public static func start(config: PolicyConfig, logger: Logger, rateLimitPhase: RateLimitPhase, audit: AuditLog? = nil, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
         let directory = config.directory
         let (set, fingerprint) = try await NIOThreadPool.singleton.runIfActive {
             let fingerprint = PolicyFingerprint(directory: directory)
@@ -45,7 +48,7 @@ public actor PolicyReloader {
         }
         publish(set)
         logger.info("policy loaded", metadata: PolicyReloader.metadata(for: set))
-        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, rateLimitPhase: rateLimitPhase, publish: publish)
+        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, rateLimitPhase: rateLimitPhase, audit: audit, publish: publish)
     }
 
     /// Polls the directory until the task is cancelled.
@@ -107,6 +110,7 @@ public actor PolicyReloader {
             var metadata = PolicyReloader.metadata(for: set)
             metadata["reason"] = "\(reason)"
             logger.notice("policy reloaded", metadata: metadata)
+            audit?.log(AuditRecord(event: .policyReload(ok: true, digest: set.digest, problems: [])))
             return true
         case .failure(let error):
             failed += 1
@@ -114,6 +118,7 @@ public actor PolicyReloader {
             for diagnostic in error.diagnostics {
                 logger.error("policy reload refused: \(diagnostic)", metadata: ["reason": "\(reason)", "kept": "\(current.digest)"])
             }
+            audit?.log(AuditRecord(event: .policyReload(ok: false, digest: nil, problems: error.diagnostics.map(\.description))))
             logger.error("policy reload refused; the previous policy stays in force", metadata: [
                 "problems": "\(error.diagnostics.count)", "kept": "\(current.digest)", "reason": "\(reason)",
             ])

@@ -9,6 +9,9 @@ final class LoopResources {
     let requestIds = RequestIdGenerator()
     /// This loop's counters and histograms (read by a scrape, on this loop).
     let metrics: LoopMetrics
+    /// This loop's parts of the access and audit logs; nil when the log is off.
+    var accessLogger: AccessLogger?
+    var auditLogger: AuditLogger?
     /// This loop's copy of the current policy snapshot: read without a lock by every request
     /// (each loop is handed the new one on reload, on that loop).
     var policies: PolicySet = .empty

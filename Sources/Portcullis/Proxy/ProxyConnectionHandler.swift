@@ -223,6 +223,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let policies = resources.policies
         let headerSelection = policies.headers.select(host: accepted.host, target: accepted.target, method: head.method)
         exchange.headerActions = headerSelection.actions
+        exchange.headerRule = headerSelection.rule?.name
+        exchange.headerShadowRule = headerSelection.shadowRule?.name
         if let shadow = headerSelection.shadowRule {
             runtime.logger.debug("shadow header rule matched", metadata: ["rule": "\(shadow.name)", "applied": "\(headerSelection.ruleName)", "request_id": "\(requestId)"])
         }
@@ -317,6 +319,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// stream) closes, since the body is not read.
     func answerFromPhase(_ answer: GatewayAnswer) {
         let requestId = exchange.requestContext?.requestId ?? "-"
+        if case .problem(let problem) = answer { exchange.blockedBy = problem }
         if exchange.requestComplete {
             respond(answer, requestId: requestId, close: exchange.closeAfterResponse)
         } else if exchange.framing == RequestHygiene.Framing.none, bufferedParts.isEmpty {
@@ -522,7 +525,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let keepOpen = !close || (isHTTP2 && exchange.requestComplete)
         let (head, body) = shape(answer, requestId: requestId, close: !keepOpen)
         exchange.bytesOut += exchange.isHeadRequest ? 0 : body?.readableBytes ?? 0
-        recordExchange(status: Int(head.status.code), forwarded: false)
+        recordExchange(status: Int(head.status.code), forwarded: false, requestId: requestId)
         let write = { (promise: EventLoopPromise<Void>?) in self.writeAnswer(head, body: body, promise: promise) }
         if !close {
             finishExchange(writingEnd: write)
@@ -629,28 +632,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// The exchange into this loop's metrics, once: its duration as the client saw it and, when
-    /// the upstream answered, the upstream's part.
-    func recordExchange(status: Int, forwarded: Bool) {
-        guard !exchange.recorded else { return }
-        exchange.recorded = true
-        let now = Self.now()
-        // A head the parser refused has no start: it is counted, with no duration.
-        let start = exchange.startNanos > 0 ? exchange.startNanos : now
-        var upstreamPart: Int64?
-        let route = exchange.requestContext?.route
-        if forwarded, let route, exchange.upstreamSentNanos > 0 {
-            let total = now - exchange.upstreamSentNanos
-            upstreamPart = total
-            let firstByte = (exchange.upstreamHeadNanos > 0 ? exchange.upstreamHeadNanos : now) - exchange.upstreamSentNanos
-            resources.metrics.recordUpstream(group: route.upstream.index, connectNanoseconds: exchange.connectNanos, firstByteNanoseconds: firstByte, totalNanoseconds: total)
-        }
-        resources.metrics.recordRequest(route: route?.index, method: exchange.method, status: status, totalNanoseconds: now - start, upstreamNanoseconds: upstreamPart, bytesIn: exchange.bodyBytes, bytesOut: exchange.bytesOut)
-    }
-
-    @inline(__always)
-    static func now() -> Int64 { Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds) }
-
     func beginWaitingForHead() {
         exchange.recorded = false
         exchange.startNanos = 0
@@ -661,6 +642,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         exchange.requestContext = nil
         exchange.headerActions = nil
         exchange.pendingAnswer = nil
+        exchange.headerRule = nil
+        exchange.headerShadowRule = nil
+        exchange.blockedBy = nil
         deadlines.waitingForHead(now: resources.sweeper.now)
     }
 

@@ -20,6 +20,8 @@ public struct RequestContext {
     public var policies: PolicySet
     /// Set by the CORS phase when a rule covers the request; read when the response goes out.
     public var corsGrant: CORSGrant?
+    /// What the phases decided, for the access log (a phase appends its own).
+    public var decisions = AccessLogDecisions()
     /// Set by the rate-limit phase for rules that send `RateLimit` on allowed responses.
     public var rateLimit = RateLimitState()
 }

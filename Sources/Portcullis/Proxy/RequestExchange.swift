@@ -47,4 +47,9 @@ struct RequestExchange {
     var responseStatus = 0
     /// The exchange is in the metrics already.
     var recorded = false
+    /// For the access log: the header rule applied (nil: the global block) and a shadow rule matched.
+    var headerRule: String?
+    var headerShadowRule: String?
+    /// A phase refused the request with this answer (for the audit log).
+    var blockedBy: ProblemResponse?
 }

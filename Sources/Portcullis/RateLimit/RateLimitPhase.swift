@@ -93,7 +93,10 @@ public final class RateLimitPhase: RequestPhase {
             let decision = store.decide(hashed, rule: rule, now: now)
             if decision.banStarted > 0 { logBan(rule: rule, decision: decision, requestId: request.requestId) }
             if rule.isShadow {
-                if !decision.isAllowed { logShadow(rule: rule, decision: decision, requestId: request.requestId) }
+                if !decision.isAllowed {
+                    logShadow(rule: rule, decision: decision, requestId: request.requestId)
+                    state.shadowHits.append(kind: .rateLimit, rule: rule.name, outcome: .shadow)
+                }
                 continue
             }
             state.rule = rule

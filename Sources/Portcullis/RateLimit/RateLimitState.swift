@@ -6,6 +6,8 @@ public struct RateLimitState {
     /// Set instead when the decision came asynchronously (a bearer token was verified first):
     /// the context was handed back before the answer, so the answer lands in this box.
     public var deferred: RateLimitDeferredState?
+    /// Shadow rules that would have refused the request (for the access log).
+    public var shadowHits = AccessLogDecisions()
 
     public init() {}
 

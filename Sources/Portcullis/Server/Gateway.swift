@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// The running gateway: event loops, listeners, the admin listener, and graceful drain.
 /// Run it as a swift-service-lifecycle `Service`: SIGTERM/SIGINT stop accepting, in-flight
@@ -24,6 +25,8 @@ public final class Gateway: Service, Sendable {
         /// Certificate reload loops, one per TLS listener, and the policy watcher and SIGHUP handler.
         var reloads: [Task<Void, Never>]
         var policy: PolicyReloader?
+        var accessLog: AccessLog?
+        var auditLog: AuditLog?
     }
 
     public init(config: GatewayConfig, logger: Logger) throws {
@@ -48,13 +51,40 @@ public final class Gateway: Service, Sendable {
         let workers = runtime.config.workers ?? CPUAffinity.usableCPUCount()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         let resources = try await makeLoopResources(group: group)
+        var accessLog: AccessLog?
+        var auditLog: AuditLog?
         do {
+            // Opening a log file blocks: at start-up only, off the event loops.
+            let config = runtime.config
+            let logger = self.logger
+            (accessLog, auditLog) = try await NIOThreadPool.singleton.runIfActive {
+                (try config.accessLog.map { try AccessLog(config: $0, logger: logger) }, try config.auditLog.map { try AuditLog(config: $0, logger: logger) })
+            }
+            for loopResources in resources {
+                let transfer = UnsafeTransfer(loopResources)
+                let loop = loopResources.pool.eventLoop
+                try await loop.submit { [accessLog, auditLog] in
+                    transfer.value.accessLogger = accessLog?.makeLogger(on: loop)
+                    transfer.value.auditLogger = auditLog?.makeLogger(on: loop)
+                }.get()
+            }
             var policy: PolicyReloader?
             if let policyConfig = runtime.config.policies {
                 let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, logger: logger)
-                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, rateLimitPhase: rateLimits, publish: Gateway.publisher(for: resources))
+                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, rateLimitPhase: rateLimits, audit: auditLog, publish: Gateway.publisher(for: resources))
             }
             var state = try await bindListeners(group: group, resources: resources)
+            state.accessLog = accessLog
+            state.auditLog = auditLog
+            if accessLog != nil || auditLog != nil {
+                // logrotate: SIGUSR1 reopens the log files after they were moved away.
+                state.reloads.append(Task { [accessLog, auditLog] in
+                    for await _ in await UnixSignalsSequence(trapping: .sigusr1) {
+                        accessLog?.reopen()
+                        auditLog?.reopen()
+                    }
+                })
+            }
             if let policy {
                 state.policy = policy
                 state.reloads.append(Task { await policy.watch() })
@@ -73,6 +103,8 @@ public final class Gateway: Service, Sendable {
         } catch {
             // The quiescing helper died with bindListeners: it must not outlive the loops.
             await Gateway.stop(resources)
+            await accessLog?.close()
+            await auditLog?.close()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -246,6 +278,9 @@ public final class Gateway: Service, Sendable {
         timeout.cancel()
         try? await state.admin?.close()
         await Gateway.stop(state.pools)
+        // Every loop's buffered lines are written before the loops stop.
+        await state.accessLog?.close()
+        await state.auditLog?.close()
         return state.group
     }
 
