@@ -63,6 +63,11 @@ struct AccessLogTests {
         #expect(Set(blocks.compactMap { $0["rule"] as? String }) == ["login", "api-cors"])
         #expect(blocks.allSatisfy { $0["client"] as? String == "127.0.0.1" && ($0["request_id"] as? String)?.count == 15 })
 
+        // The lines are counted in the metrics.
+        let metrics = String(decoding: try await TestHTTPClient.get(port: gateway.adminPort, path: "/metrics").body, as: UTF8.self)
+        let written = metrics.split(separator: "\n").first { $0.hasPrefix("portcullis_log_lines_total{log=\"access\",result=\"written\"}") }
+        #expect(written.flatMap { Int($0.split(separator: " ").last ?? "") }.map { $0 >= 8 } == true, "\(written ?? "none")")
+
         // A policy reload is audited too.
         try (try ShippedPolicies.files()["headers.yaml"]! + "\n# edited\n").write(to: gateway.policyDirectory.appendingPathComponent("headers.yaml"), atomically: true, encoding: .utf8)
         let reloads = try await Self.lines(audit, atLeast: 1) { $0["event"] as? String == "policy_reload" }

@@ -7,6 +7,8 @@ struct MetricsRenderer {
     let runtime: GatewayRuntime
     /// The policy in force and its reload counts; nil without a policy directory.
     var policy: (set: PolicySet, succeeded: Int, failed: Int)?
+    /// The log writers that are on, by log name (`access`, `audit`).
+    var logs: [(name: String, writer: LogWriter)] = []
 
     func render(_ data: MetricsData) -> String {
         var out = PrometheusTextWriter()
@@ -103,6 +105,15 @@ struct MetricsRenderer {
             out.sample("portcullis_policy_reloads_total", [("result", "failed")], policy.failed)
             out.family("portcullis_policy_info", type: "gauge", help: "The policy in force (always 1): its digest and rule count.")
             out.sample("portcullis_policy_info", [("digest", policy.set.digest), ("rules", String(policy.set.ruleNames.count))], 1)
+        }
+        if !logs.isEmpty {
+            out.family("portcullis_log_lines_total", type: "counter", help: "Log lines by log and result: written, or dropped because the destination fell too far behind (the event loops never wait for it).")
+            for (name, writer) in logs {
+                out.sample("portcullis_log_lines_total", [("log", name), ("result", "written")], writer.writtenLines)
+                out.sample("portcullis_log_lines_total", [("log", name), ("result", "dropped")], writer.droppedLines + writer.droppedPriorityLines)
+            }
+            out.family("portcullis_log_write_errors_total", type: "counter", help: "Failed writes to a log's destination, by log.")
+            for (name, writer) in logs { out.sample("portcullis_log_write_errors_total", [("log", name)], writer.writeErrors) }
         }
         return out.text
     }

@@ -287,7 +287,9 @@ public final class Gateway: Service, Sendable {
     /// The `/metrics` page: every loop's data, copied on its own loop and added up, with the
     /// shared state's figures.
     public func metricsText() async -> String {
-        guard let (pools, policy) = bound.withLock({ state in state.map { (UnsafeTransfer($0.pools), $0.policy) } }) else { return "" }
+        guard let (pools, policy, logs) = bound.withLock({ state in
+            state.map { (UnsafeTransfer($0.pools), $0.policy, [("access", $0.accessLog?.writer), ("audit", $0.auditLog?.writer)]) }
+        }) else { return "" }
         var total: MetricsData?
         for resources in pools.value {
             let transfer = UnsafeTransfer(resources)
@@ -300,6 +302,7 @@ public final class Gateway: Service, Sendable {
         }
         guard let total else { return "" }
         var renderer = MetricsRenderer(runtime: runtime)
+        renderer.logs = logs.compactMap { name, writer in writer.map { (name, $0) } }
         if let policy { renderer.policy = (await policy.current, await policy.succeeded, await policy.failed) }
         return renderer.render(total)
     }
