@@ -18,6 +18,25 @@ struct TLSTests {
         return "tls: { certificates: [\(pairs)]\(extra) }"
     }
 
+    @Test func aRefusalBeforeTheBodyArrivesWholeOverHTTP2() async throws {
+        let demo = try await Upstreams.demo()
+        let certs = try Self.certificates()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "limits: { max_body_bytes: 1MiB }"), tls: Self.tlsBlock(certs))
+        defer { gateway.stop() }
+        let file = certs.appendingPathComponent("big.bin")
+        try Data(count: 4 << 20).write(to: file)
+        // 413 as soon as the length is read; the stream is reset with NO_ERROR, so curl keeps the
+        // answer (exit 0) instead of reporting CANCEL (exit 92) and losing the body.
+        let result = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-w", "\n%{http_code}", "--data-binary", "@\(file.path)", "https://localhost:\(gateway.tlsPort)/upload"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.hasSuffix("}\n\n413"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("\"type\":\"https://portcullis.dev/problems/body-too-large\""))
+        // The connection stays usable for other streams: another request on a new stream works.
+        let after = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/hello"])
+        #expect(after.standardOutput == "200")
+        try await demo.stop()
+    }
+
     @Test func http1AndHTTP2AreNegotiatedAndForwarded() async throws {
         let demo = try await Upstreams.demo()
         let certs = try Self.certificates()

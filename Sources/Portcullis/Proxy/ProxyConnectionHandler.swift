@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 
 /// The request path of one client connection: checks each request head, resolves the client,
 /// picks the route and an upstream connection from this loop's pool, and streams the request and
@@ -542,7 +543,25 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func closeAfterWriting(_ write: (EventLoopPromise<Void>?) -> Void) {
         let written = context.eventLoop.makePromise(of: Void.self)
         write(written)
-        written.futureResult.whenComplete { [self] _ in context.close(promise: nil) }
+        written.futureResult.whenComplete { [self] _ in
+            if isHTTP2, exchange.responseHeadSent, !exchange.requestComplete {
+                // The answer is complete but the client is still sending: RST_STREAM(NO_ERROR)
+                // asks it to stop and keep the response (RFC 9113 §8.1); closing the stream would
+                // send CANCEL, and clients discard the answer.
+                stopHTTP2Stream()
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Sends RST_STREAM(NO_ERROR) below the HTTP/1 translation, which ends the stream.
+    private func stopHTTP2Stream() {
+        guard let codec = try? context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self) else {
+            context.close(promise: nil)
+            return
+        }
+        codec.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.rstStream(.noError)), promise: nil)
     }
 
     /// The head and body of an answer, with the route's security headers and the phases' edits.
