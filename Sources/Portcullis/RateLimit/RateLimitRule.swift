@@ -19,6 +19,8 @@ public final class RateLimitRule: Sendable {
     /// Used when a part of `key` is absent; nil: such requests are not limited by this rule.
     public let fallbackKey: RateLimitKeySpec?
     public let windows: [RateLimitWindow]
+    /// `windows` reduced to their numbers, for the store's decisions.
+    let limits: [RateLimitWindow.Limit]
     public let penalty: RateLimitPenalty?
     /// Allowed responses carry `RateLimit` (and `RateLimit-Policy`).
     public let sendsHeaders: Bool
@@ -47,6 +49,7 @@ public final class RateLimitRule: Sendable {
         self.key = key
         self.fallbackKey = fallbackKey
         self.windows = windows
+        self.limits = windows.map(\.limit)
         self.penalty = penalty
         self.sendsHeaders = sendsHeaders
         self.onStoreError = onStoreError

@@ -38,7 +38,7 @@ struct RateLimitShard {
 
     /// Checks a request against every window of the rule and counts it only if all allow it;
     /// applies the rule's penalty to a refused one.
-    mutating func decide(_ key: RateLimitKey, windows: [RateLimitWindow], penalty: RateLimitPenalty?, longestWindow: Int64, now: Int64) -> RateLimitDecision {
+    mutating func decide(_ key: RateLimitKey, windows: [RateLimitWindow.Limit], penalty: RateLimitPenalty?, longestWindow: Int64, now: Int64) -> RateLimitDecision {
         let slot = slotIndex(for: key, now: now)
         let base = Int(slot) * RateLimitRule.maximumWindows
         var decision = RateLimitDecision(verdict: .allowed, window: 0, remaining: Int.max, reset: 0)

@@ -34,7 +34,7 @@ public final class RateLimitStore: Sendable {
     @inline(__always)
     public func decide(_ key: RateLimitKey, rule: RateLimitRule, now: Int64) -> RateLimitDecision {
         shards[key.shard(mask: mask)].state.withLock { shard in
-            shard.decide(key, windows: rule.windows, penalty: rule.penalty, longestWindow: rule.longestWindow, now: now)
+            shard.decide(key, windows: rule.limits, penalty: rule.penalty, longestWindow: rule.longestWindow, now: now)
         }
     }
 

@@ -21,6 +21,15 @@ public struct RateLimitWindow: Sendable, Hashable {
         self.remainingPrefix = "\"\(policyName)\";r="
     }
 
+    /// What a decision needs of a window: plain integers, so reading them copies no strings
+    /// (and retains nothing) on the hot path.
+    public struct Limit: Sendable, Hashable {
+        public let requests: Int
+        public let length: Int64
+    }
+
+    public var limit: Limit { Limit(requests: requests, length: length) }
+
     /// `2/1s` as written in a policy file.
     public var description: String { "\(requests)/\(Units.formatDuration(length))" }
 }
