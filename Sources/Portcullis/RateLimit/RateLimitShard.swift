@@ -19,7 +19,7 @@ struct RateLimitShard {
     }
 
     let capacity: Int
-    private var index: [RateLimitKey: Int32] = [:]
+    private var index = RateLimitKeyIndex()
     private var slots: [Slot] = []
     /// `RateLimitRule.maximumWindows` counters per slot, slot by slot.
     private var counters: [SlidingWindowCounter] = []
@@ -31,7 +31,6 @@ struct RateLimitShard {
 
     init(capacity: Int) {
         self.capacity = capacity
-        index.reserveCapacity(min(capacity, 1024))
     }
 
     var count: Int { index.count }
@@ -115,10 +114,10 @@ struct RateLimitShard {
     /// The slot of `key`, moved to the front of the recency list; a new key takes a free slot,
     /// an expired one from the back of the list, or (the shard being full) the stalest.
     private mutating func slotIndex(for key: RateLimitKey, now: Int64) -> Int32 {
-        if let found = index[key], slots[Int(found)].key.check == key.check {
+        if let found = index[key.primary], slots[Int(found)].key.check == key.check {
             moveToFront(found)
             return found
-        } else if let found = index[key] {
+        } else if let found = index[key.primary] {
             // Both hashes must match: a primary-only collision takes the slot over, fresh.
             reset(found, key: key)
             moveToFront(found)
@@ -136,11 +135,11 @@ struct RateLimitShard {
         } else {
             slot = tail
             unlink(slot)
-            index.removeValue(forKey: slots[Int(slot)].key)
+            index.remove(slots[Int(slot)].key.primary)
             evictions += 1
             reset(slot, key: key)
         }
-        index[key] = slot
+        index.set(key.primary, slot: slot)
         pushFront(slot)
         return slot
     }
@@ -151,7 +150,7 @@ struct RateLimitShard {
         while removed < limit, tail >= 0, slots[Int(tail)].idleAt <= now {
             let slot = tail
             unlink(slot)
-            index.removeValue(forKey: slots[Int(slot)].key)
+            index.remove(slots[Int(slot)].key.primary)
             free.append(slot)
             expirations += 1
             removed += 1
@@ -166,7 +165,7 @@ struct RateLimitShard {
             let previous = slots[Int(slot)].previous
             if slots[Int(slot)].idleAt <= now {
                 unlink(slot)
-                index.removeValue(forKey: slots[Int(slot)].key)
+                index.remove(slots[Int(slot)].key.primary)
                 free.append(slot)
                 expirations += 1
                 removed += 1
@@ -178,7 +177,7 @@ struct RateLimitShard {
 
     /// The state of a key, for tests and diagnostics.
     func snapshot(of key: RateLimitKey) -> (slot: Slot, counters: [SlidingWindowCounter])? {
-        guard let slot = index[key] else { return nil }
+        guard let slot = index[key.primary], slots[Int(slot)].key == key else { return nil }
         let base = Int(slot) * RateLimitRule.maximumWindows
         return (slots[Int(slot)], Array(counters[base..<base + RateLimitRule.maximumWindows]))
     }
