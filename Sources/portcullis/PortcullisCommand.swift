@@ -13,8 +13,9 @@ struct PortcullisCommand: AsyncParsableCommand {
 
             Start with:  portcullis run --config config/portcullis.yaml
             Check a config without starting anything:  portcullis validate --config config/portcullis.yaml
+            Watch a running gateway:  portcullis top --admin 127.0.0.1:9090
             """,
         version: PortcullisVersion.string,
-        subcommands: [RunCommand.self, ValidateCommand.self, PolicyTestCommand.self, DevCertificateCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, PolicyTestCommand.self, TopCommand.self, DevCertificateCommand.self, VersionCommand.self]
     )
 }
