@@ -3,8 +3,9 @@ import NIOHTTP1
 import NIOPosix
 
 /// The admin listener: `/healthz` (process up), `/readyz` (listeners bound, config loaded, at
-/// least one healthy endpoint per upstream) and `/metrics` (Prometheus text format, optionally
-/// behind a bearer token). Kept apart from client traffic on its own port.
+/// least one healthy endpoint per upstream), `/metrics` (Prometheus text format, optionally
+/// behind a bearer token), and the status page for people: `/` (a static page) and
+/// `/status.json` (its figures, behind the same token). Kept apart from client traffic on its own port.
 enum AdminServer {
     static func bind(group: EventLoopGroup, address: HostPort, gateway: Gateway) async throws -> Channel {
         try await ServerBootstrap(group: group)
@@ -57,23 +58,38 @@ final class AdminHandler: ChannelInboundHandler {
             body.writeString("]}\n")
             write(context: context, head: head, status: report.ready ? .ok : .serviceUnavailable, contentType: "application/json", body: String(buffer: body))
         case (.GET, "/metrics"), (.HEAD, "/metrics"):
-            if let token = gateway.runtime.config.admin?.metricsToken, head.headers.first(name: "authorization") != "Bearer \(token)" {
-                let problem = ProblemResponse(status: .unauthorized, slug: "metrics-unauthorized", detail: "/metrics needs Authorization: Bearer with the token of admin.metrics_token")
-                let body = problem.body(requestId: "-", allocator: context.channel.allocator)
-                write(context: context, head: head, status: .unauthorized, contentType: "application/problem+json", body: String(buffer: body), extraHeaders: [("WWW-Authenticate", "Bearer realm=\"portcullis-metrics\"")])
-                return
-            }
-            let gateway = self.gateway
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            // Gathering asks every event loop for its figures: never wait for it on this one.
-            context.eventLoop.makeFutureWithTask { await gateway.metricsText() }.whenSuccess { text in
-                let (handler, context) = loopBound.value
-                handler.write(context: context, head: head, status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
-            }
+            guard authorize(head, path: "/metrics", context: context) else { return }
+            respondLater(to: head, context: context, contentType: "text/plain; version=0.0.4; charset=utf-8") { await $0.metricsText() }
+        case (.GET, "/status.json"), (.HEAD, "/status.json"):
+            guard authorize(head, path: "/status.json", context: context) else { return }
+            respondLater(to: head, context: context, contentType: "application/json", extraHeaders: [("X-Content-Type-Options", "nosniff")]) { await $0.statusJSON() }
+        case (.GET, "/"), (.HEAD, "/"):
+            // The page holds no figures (its script fetches /status.json), so it needs no token:
+            // a token configured is given to the page in the URL fragment, which no request carries.
+            write(context: context, head: head, status: .ok, contentType: "text/html; charset=utf-8", body: StatusPage.html, extraHeaders: StatusPage.headers)
         default:
-            let problem = ProblemResponse(status: .notFound, slug: "admin-not-found", detail: "the admin listener serves /healthz, /readyz and /metrics")
+            let problem = ProblemResponse(status: .notFound, slug: "admin-not-found", detail: "the admin listener serves /, /status.json, /healthz, /readyz and /metrics")
             let body = problem.body(requestId: "-", allocator: context.channel.allocator)
             write(context: context, head: head, status: .notFound, contentType: "application/problem+json", body: String(buffer: body))
+        }
+    }
+
+    /// With `admin.metrics_token` set, answers 401 unless the request carries the token.
+    private func authorize(_ head: HTTPRequestHead, path: String, context: ChannelHandlerContext) -> Bool {
+        guard let token = gateway.runtime.config.admin?.metricsToken, head.headers.first(name: "authorization") != "Bearer \(token)" else { return true }
+        let problem = ProblemResponse(status: .unauthorized, slug: "metrics-unauthorized", detail: "\(path) needs Authorization: Bearer with the token of admin.metrics_token")
+        let body = problem.body(requestId: "-", allocator: context.channel.allocator)
+        write(context: context, head: head, status: .unauthorized, contentType: "application/problem+json", body: String(buffer: body), extraHeaders: [("WWW-Authenticate", "Bearer realm=\"portcullis-metrics\"")])
+        return false
+    }
+
+    /// Gathering asks every event loop for its figures: never wait for it on this one.
+    private func respondLater(to head: HTTPRequestHead, context: ChannelHandlerContext, contentType: String, extraHeaders: [(String, String)] = [], body: @escaping @Sendable (Gateway) async -> String) {
+        let gateway = self.gateway
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { await body(gateway) }.whenSuccess { text in
+            let (handler, context) = loopBound.value
+            handler.write(context: context, head: head, status: .ok, contentType: contentType, body: text, extraHeaders: extraHeaders)
         }
     }
 

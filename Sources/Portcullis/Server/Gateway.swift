@@ -15,6 +15,8 @@ public final class Gateway: Service, Sendable {
     private let logger: Logger
     private let bound = Mutex<BoundState?>(nil)
     private let readiness: Readiness
+    /// When the gateway was created, for the status page's uptime.
+    private let startedAt = NIODeadline.now()
 
     struct BoundState {
         var group: MultiThreadedEventLoopGroup
@@ -284,12 +286,18 @@ public final class Gateway: Service, Sendable {
         return state.group
     }
 
-    /// The `/metrics` page: every loop's data, copied on its own loop and added up, with the
-    /// shared state's figures.
-    public func metricsText() async -> String {
+    /// What a scrape sees: every loop's data, copied on its own loop and added up, with the
+    /// policy in force and the logs that are on; nil before the gateway started or after it stopped.
+    struct GatheredMetrics {
+        var data: MetricsData
+        var policy: StatusReport.PolicyState?
+        var logs: [(name: String, writer: LogWriter)]
+    }
+
+    func gatherMetrics() async -> GatheredMetrics? {
         guard let (pools, policy, logs) = bound.withLock({ state in
             state.map { (UnsafeTransfer($0.pools), $0.policy, [("access", $0.accessLog?.writer), ("audit", $0.auditLog?.writer)]) }
-        }) else { return "" }
+        }) else { return nil }
         var total: MetricsData?
         for resources in pools.value {
             let transfer = UnsafeTransfer(resources)
@@ -300,11 +308,28 @@ public final class Gateway: Service, Sendable {
             }).get().value else { continue }
             if total == nil { total = data } else { total!.add(data) }
         }
-        guard let total else { return "" }
+        guard let total else { return nil }
+        var policyState: StatusReport.PolicyState?
+        if let policy {
+            policyState = StatusReport.PolicyState(set: await policy.current, succeeded: await policy.succeeded, failed: await policy.failed, lastProblems: await policy.lastProblems)
+        }
+        return GatheredMetrics(data: total, policy: policyState, logs: logs.compactMap { name, writer in writer.map { (name, $0) } })
+    }
+
+    /// The `/metrics` page.
+    public func metricsText() async -> String {
+        guard let gathered = await gatherMetrics() else { return "" }
         var renderer = MetricsRenderer(runtime: runtime)
-        renderer.logs = logs.compactMap { name, writer in writer.map { (name, $0) } }
-        if let policy { renderer.policy = (await policy.current, await policy.succeeded, await policy.failed) }
-        return renderer.render(total)
+        renderer.logs = gathered.logs
+        renderer.policy = gathered.policy.map { ($0.set, $0.succeeded, $0.failed) }
+        return renderer.render(gathered.data)
+    }
+
+    /// `/status.json`, which the status page at the admin listener's `/` polls: the same figures.
+    public func statusJSON() async -> String {
+        guard let gathered = await gatherMetrics() else { return "{}\n" }
+        let uptime = NIODeadline.now().uptimeNanoseconds - startedAt.uptimeNanoseconds
+        return StatusReport(runtime: runtime, data: gathered.data, policy: gathered.policy, logs: gathered.logs, uptimeNanoseconds: uptime).json()
     }
 
     var readinessReport: ReadinessReport {
