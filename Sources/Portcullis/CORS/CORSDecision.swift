@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 
 /// What a CORS rule makes of one request.
@@ -75,7 +76,14 @@ public enum CORSDecision: Sendable {
             headers.reserveCapacity(8)
             headers.add(name: "Access-Control-Allow-Origin", value: origin)
             headers.add(name: "Access-Control-Allow-Methods", value: rule.allowMethodsValue)
-            if !rule.allowHeadersValue.isEmpty { headers.add(name: "Access-Control-Allow-Headers", value: rule.allowHeadersValue) }
+            // Every header the preflight names must be in the answer, the safelisted ones too (a
+            // browser names Content-Type when its value is application/json): they are checked
+            // above, so the requested list is echoed.
+            if let requested = request.requestedHeaders, !requested.trimmingCharacters(in: [" ", "\t"]).isEmpty {
+                headers.add(name: "Access-Control-Allow-Headers", value: CORSRule.normalizedList(requested))
+            } else if !rule.allowHeadersValue.isEmpty {
+                headers.add(name: "Access-Control-Allow-Headers", value: rule.allowHeadersValue)
+            }
             if rule.allowCredentials { headers.add(name: "Access-Control-Allow-Credentials", value: "true") }
             if let maxAge = rule.maxAge { headers.add(name: "Access-Control-Max-Age", value: String(maxAge)) }
             headers.add(name: "Vary", value: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")

@@ -15,7 +15,14 @@ final class CORSPhase: RequestPhase {
     }
 
     func requestHead(_ head: inout HTTPRequestHead, context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome {
-        let request = CORSDecision.Request(method: head.method, headers: head.headers, isTLS: context.isTLS, authority: head.headers.first(name: "host") ?? context.host)
+        // The request's own origin as the browser saw it: X-Forwarded-Proto and -Host in the head
+        // being forwarded are the listener's scheme and the Host, or a trusted proxy's values
+        // (behind a load balancer that ends TLS, the site's own https:// pages are same-origin).
+        let scheme = head.headers.first(name: "x-forwarded-proto")
+        let request = CORSDecision.Request(
+            method: head.method, headers: head.headers, isTLS: scheme.map { $0.lowercased() == "https" } ?? context.isTLS,
+            authority: head.headers.first(name: "x-forwarded-host") ?? head.headers.first(name: "host") ?? context.host
+        )
         let (rule, decision, shadow) = policy.evaluate(request, host: context.host, path: SecurityHeaderPolicy.path(of: context.target))
         if let shadow { logShadow(shadow, request: request, context: &context) }
         guard let rule else { return .proceed }

@@ -48,6 +48,13 @@ public final class CORSRule: Sendable {
     }
 }
 
+extension CORSRule {
+    /// `content-type,  x-user-id` → `content-type, x-user-id` (names lowercased, empties dropped).
+    static func normalizedList(_ text: String) -> String {
+        text.split(separator: ",").map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }.joined(separator: ", ")
+    }
+}
+
 extension Substring {
     func trimmingSpaces() -> Substring {
         var result = self

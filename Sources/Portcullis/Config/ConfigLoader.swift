@@ -346,6 +346,7 @@ private final class ConfigReader {
                 let name = fields["name"]?.string(), let upstreamValue = fields["upstream"], let upstream = upstreamValue.string()
             else { return nil }
             if !seen.insert(name).inserted { fields["name"]!.report("route name '\(name)' is used twice; expected unique names") }
+            if name == "none" { fields["name"]!.report("route name 'none' is reserved (metrics and logs use it for requests no route took); expected another name") }
             if !upstreamNames.contains(upstream) {
                 var message = "route '\(name)' names upstream '\(upstream)', which is not defined"
                 if let suggestion = Spelling.closest(to: upstream, among: upstreamNames) { message += "; did you mean '\(suggestion)'?" }

@@ -24,9 +24,9 @@ public actor PolicyReloader {
     public private(set) var failed = 0
     /// The problems of the last refused reload; nil once a reload succeeds again.
     public private(set) var lastProblems: [Diagnostic]?
-    /// Reloads may overlap (a poll and a SIGHUP); only a newer read may replace what is published.
-    private var started = 0
-    private var published = 0
+    /// A reload is running, and the reason of one asked for meanwhile (it runs next).
+    private var reloading = false
+    private var rerunReason: String?
 
     private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, rateLimitPhase: RateLimitPhase, audit: AuditLog?, publish: @escaping @Sendable (PolicySet) -> Void) {
         self.directory = directory
@@ -74,35 +74,58 @@ public actor PolicyReloader {
         }
     }
 
-    /// Reads, validates and publishes the directory's policy now.
+    /// Reads, validates and publishes the directory's policy now. Reloads never overlap: one
+    /// asked for while another runs (a poll and a SIGHUP) runs right after it.
     /// - Returns: whether a new policy was published.
     @discardableResult
     public func reload(reason: String) async -> Bool {
-        started += 1
-        let generation = started
+        if reloading {
+            rerunReason = reason
+            return false
+        }
+        reloading = true
+        defer { reloading = false }
+        var published = await readAndPublish(reason: reason)
+        while let again = rerunReason {
+            rerunReason = nil
+            published = await readAndPublish(reason: again) || published
+        }
+        return published
+    }
+
+    private enum Outcome {
+        case loaded(PolicySet)
+        case invalid(DiagnosticsError)
+        /// The files changed while they were read: what was read may be half old, half new.
+        case changedWhileReading
+    }
+
+    private func readAndPublish(reason: String) async -> Bool {
         let directory = self.directory
         let rateLimitPhase = self.rateLimitPhase
         let seen: PolicyFingerprint
-        let result: Result<PolicySet, DiagnosticsError>
+        let outcome: Outcome
         do {
-            (seen, result) = try await NIOThreadPool.singleton.runIfActive {
-                // The fingerprint is taken first: a change while reading triggers another reload.
-                let fingerprint = PolicyFingerprint(directory: directory)
+            (seen, outcome) = try await NIOThreadPool.singleton.runIfActive {
+                let before = PolicyFingerprint(directory: directory)
+                let outcome: Outcome
                 do throws(DiagnosticsError) {
-                    return (fingerprint, .success(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase)))
+                    outcome = .loaded(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase))
                 } catch {
-                    return (fingerprint, .failure(error))
+                    outcome = .invalid(error)
                 }
+                return (before, PolicyFingerprint(directory: directory) == before ? outcome : .changedWhileReading)
             }
         } catch {
             return false  // the thread pool is shutting down
         }
-        // Remembered either way, so the same broken files are not re-read on every poll.
-        fingerprint = seen
-        switch result {
-        case .success(let set):
-            guard generation > published else { return false }
-            published = generation
+        switch outcome {
+        case .changedWhileReading:
+            // Not remembered: the next poll sees a change and reads the files again.
+            logger.debug("policy files changed while being read; reading them again at the next check", metadata: ["reason": "\(reason)"])
+            return false
+        case .loaded(let set):
+            fingerprint = seen
             current = set
             succeeded += 1
             lastProblems = nil
@@ -112,7 +135,9 @@ public actor PolicyReloader {
             logger.notice("policy reloaded", metadata: metadata)
             audit?.log(AuditRecord(event: .policyReload(ok: true, digest: set.digest, problems: [])))
             return true
-        case .failure(let error):
+        case .invalid(let error):
+            // Remembered, so the same broken files are not re-read on every poll.
+            fingerprint = seen
             failed += 1
             lastProblems = error.diagnostics
             for diagnostic in error.diagnostics {

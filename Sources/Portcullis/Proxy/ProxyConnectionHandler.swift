@@ -74,6 +74,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
     /// A parse error in a pipelined request, answered once the requests before it are.
     var deferredProblem: ProblemResponse?
+    /// `drainPipelined` is running: a request it dispatches that is answered at once must not
+    /// start another drain (one stack frame per pipelined request could overflow the stack).
+    var draining = false
 
     /// The exchange in progress (one at a time: pipelined requests wait in `pipelined`).
     var exchange = RequestExchange()
@@ -105,6 +108,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if exchange.startNanos > 0, !exchange.recorded {
+            // Cut short (the client left, the upstream failed mid-response): still counted and
+            // logged, as 499 when nothing was answered (nginx's "client closed request").
+            recordExchange(status: exchange.responseHeadSent ? exchange.responseStatus : 499, forwarded: exchange.upstreamSentNanos > 0)
+        }
         state = .closed
         resources.sweeper.unregister(self)
         if let upstream {
@@ -320,12 +328,18 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// stream) closes, since the body is not read.
     func answerFromPhase(_ answer: GatewayAnswer) {
         let requestId = exchange.requestContext?.requestId ?? "-"
-        if case .problem(let problem) = answer { exchange.blockedBy = problem }
+        // A refusal (4xx) is audited; the gateway's own failure is not a block.
+        if case .problem(let problem) = answer, problem.status.code < 500 { exchange.blockedBy = problem }
         if exchange.requestComplete {
             respond(answer, requestId: requestId, close: exchange.closeAfterResponse)
         } else if exchange.framing == RequestHygiene.Framing.none, bufferedParts.isEmpty {
             exchange.pendingAnswer = answer
             state = .answerPending
+            // Reads were held while an asynchronous phase ran: the request's end must come in.
+            if pendingRead {
+                pendingRead = false
+                context.read()
+            }
         } else {
             respond(answer, requestId: requestId, close: true)
         }
@@ -527,7 +541,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let (head, body) = shape(answer, requestId: requestId, close: !keepOpen)
         exchange.bytesOut += exchange.isHeadRequest ? 0 : body?.readableBytes ?? 0
         recordExchange(status: Int(head.status.code), forwarded: false, requestId: requestId)
-        let write = { (promise: EventLoopPromise<Void>?) in self.writeAnswer(head, body: body, promise: promise) }
+        // Decided now: finishExchange resets the exchange before the write runs.
+        let sentBody = exchange.isHeadRequest ? nil : body
+        exchange.responseHeadSent = true
+        let write = { (promise: EventLoopPromise<Void>?) in self.writeAnswer(head, body: sentBody, promise: promise) }
         if !close {
             finishExchange(writingEnd: write)
         } else if keepOpen {
@@ -591,11 +608,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         return (head, body)
     }
 
+    /// Writes a whole answer; reads nothing of the exchange (it may be reset already).
     func writeAnswer(_ head: HTTPResponseHead, body: ByteBuffer?, promise: EventLoopPromise<Void>?) {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, !exchange.isHeadRequest, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-        exchange.responseHeadSent = true
     }
 
     /// The route's security headers (the global block when no route was chosen) and the response
@@ -623,6 +640,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         state = .awaitingHead
         beginWaitingForHead()
         writeEnd(nil)
+        // Answered from inside a drain: the drain goes on with the next part, and its caller
+        // finishes what follows here.
+        if draining { return }
         drainPipelined()
         if state == .awaitingHead, pipelined.isEmpty, let problem = deferredProblem {
             deferredProblem = nil
@@ -637,6 +657,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Hands buffered pipelined parts to the request path, stopping at a head while a request is in progress.
     func drainPipelined() {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
         while let next = pipelined.first {
             if case .head = next, state != .awaitingHead { return }
             pipelined.removeFirst()
@@ -651,19 +674,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    /// The connection is ready for its next request: nothing of the last exchange may leak into
+    /// what is logged or answered next (a 400 on a kept-alive connection has no route, no body
+    /// count, no headers of the request before it). The HTTP version stays, for that answer.
     func beginWaitingForHead() {
-        exchange.recorded = false
-        exchange.startNanos = 0
-        exchange.method = nil
-        exchange.upstreamSentNanos = 0
-        exchange.bytesOut = 0
-        exchange.responseHeadSent = false
-        exchange.requestContext = nil
-        exchange.headerActions = nil
-        exchange.pendingAnswer = nil
-        exchange.headerRule = nil
-        exchange.headerShadowRule = nil
-        exchange.blockedBy = nil
+        let version = exchange.clientVersion
+        exchange = RequestExchange()
+        exchange.clientVersion = version
         deadlines.waitingForHead(now: resources.sweeper.now)
     }
 
@@ -682,6 +699,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             phase = .waitingForHead(partialHeadBuffered: decoder?.hasPartialInput == true)
         case .awaitingUpstream, .forwarding:
             phase = .exchanging(requestComplete: exchange.requestComplete, requestSent: exchange.requestSent, responseHeadSent: exchange.responseHeadSent, upstreamReadHeld: upstream?.handler.isHoldingRead == true)
+        case .awaitingPhase, .answerPending:
+            // A phase's I/O gets as long as an upstream's answer would.
+            if state == .awaitingPhase, Int64(now.uptimeNanoseconds) - exchange.startNanos >= timeouts.upstreamResponse {
+                respondProblem(GatewayProblems.internalError("a request phase did not answer within \(Units.formatDuration(timeouts.upstreamResponse))"))
+                return
+            }
+            phase = .exchanging(requestComplete: exchange.requestComplete, requestSent: false, responseHeadSent: false, upstreamReadHeld: false)
         default:
             phase = .other
         }

@@ -14,8 +14,10 @@ struct RateLimitKeyIndex {
         mask = 63
     }
 
+    /// The high half: the store picks the shard from low bits, which every key of a shard
+    /// therefore shares; homing on them would put the whole shard in one probe run.
     @inline(__always)
-    private func home(_ primary: UInt64) -> Int { Int(truncatingIfNeeded: primary) & mask }
+    private func home(_ primary: UInt64) -> Int { Int(truncatingIfNeeded: primary >> 32) & mask }
 
     /// The entry holding `primary`, or the empty entry where it would go.
     @inline(__always)
