@@ -21,9 +21,9 @@ struct MetricsTests {
     @Test func everyKindOfTrafficIsCountedExactlyAndPromtoolAcceptsThePage() async throws {
         let demo = try await Upstreams.demo()
         let deadPort = try FreePort.next()  // nothing listens there: 502
-        let certs = try TestPaths.temporaryDirectory()
-        try DevCertificate.issue(into: certs.path, leaves: [(stem: "localhost", names: ["localhost", "127.0.0.1"])])
-        let tls = "tls: { certificates: [{ certificate: \(certs.path)/localhost.pem, key: \(certs.path)/localhost-key.pem }] }"
+        let certificates = try TestCertificates()
+        let certs = certificates.directory
+        let tls = certificates.tlsBlock
         let gateway = try await GatewayProcess.start("""
             upstreams:
               app: { endpoints: [127.0.0.1:\(demo.localPort)] }

@@ -14,9 +14,9 @@ struct ObservatoryTests {
 
     @Test func demoFrontPageScoresAPlusBehindTheShippedPolicy() async throws {
         let demo = try await Upstreams.demo()
-        let certs = try TestPaths.temporaryDirectory()
-        try DevCertificate.issue(into: certs.path, leaves: [(stem: "localhost", names: ["localhost", "127.0.0.1"])])
-        let tls = "tls: { certificates: [{ certificate: \(certs.path)/localhost.pem, key: \(certs.path)/localhost-key.pem }] }"
+        let certificates = try TestCertificates()
+        let certs = certificates.directory
+        let tls = certificates.tlsBlock
         // The plain listener keeps its default: with TLS configured, a 308 to https.
         let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]), tls: tls, policies: try ShippedPolicies.files())
         defer { gateway.stop() }

@@ -22,9 +22,9 @@ struct SecurityHeaderTests {
 
     private static func startWithTLS() async throws -> (DemoServer, GatewayProcess, String) {
         let demo = try await Upstreams.demo()
-        let certs = try TestPaths.temporaryDirectory()
-        try DevCertificate.issue(into: certs.path, leaves: [(stem: "localhost", names: ["localhost", "127.0.0.1"])])
-        let tls = "tls: { certificates: [{ certificate: \(certs.path)/localhost.pem, key: \(certs.path)/localhost-key.pem }] }"
+        let certificates = try TestCertificates()
+        let certs = certificates.directory
+        let tls = certificates.tlsBlock
         // The plain listener serves too (no redirect), so both schemes can be compared.
         let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]), tls: tls, plainListener: "redirect_to_https: false", policies: try ShippedPolicies.files())
         return (demo, gateway, "\(certs.path)/ca.pem")
