@@ -67,6 +67,12 @@ struct MetricsTests {
         #expect(Self.value(text, "portcullis_http2_streams_total{listener=\"https\"}") == 1)
         #expect(Self.value(text, "portcullis_upstream_endpoint_healthy{upstream=\"app\",endpoint=\"127.0.0.1:\(demo.localPort)\"}") == 1)
         #expect(Self.value(text, "portcullis_policy_reloads_total{result=\"ok\"}") == 0)
+        // Every decision of a policy rule, by kind, rule and outcome.
+        let decisions = "portcullis_policy_decisions_total"
+        #expect(Self.value(text, "\(decisions){kind=\"rate_limit\",rule=\"login\",outcome=\"allowed\"}") == 5)
+        #expect(Self.value(text, "\(decisions){kind=\"rate_limit\",rule=\"login\",outcome=\"limited\"}") == 1)
+        #expect(Self.value(text, "\(decisions){kind=\"cors\",rule=\"api-cors\",outcome=\"refused\"}") == 1)
+        #expect(Self.value(text, "\(decisions){kind=\"headers\",rule=\"api\",outcome=\"applied\"}") == 15)  // every /api/ request
         // Label values come from config and policy only: no path or address from the traffic.
         #expect(!text.contains("/api/hello"))
         #expect(!text.contains("evil.example"))

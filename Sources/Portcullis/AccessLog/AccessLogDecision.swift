@@ -1,7 +1,7 @@
 /// One decision a phase took about a request, as the access log shows it:
 /// `{"kind":"rate_limit","rule":"login","outcome":"limited"}`. Kind and outcome are closed sets
 /// (static strings, nothing to allocate); the rule is the policy's own name string (retained, not copied).
-public struct AccessLogDecision: Sendable, Equatable {
+public struct AccessLogDecision: Sendable, Hashable {
     public enum Kind: String, Sendable {
         case rateLimit = "rate_limit"
         case cors

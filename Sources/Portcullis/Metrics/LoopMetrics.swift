@@ -30,6 +30,9 @@ final class LoopMetrics {
         data.upstreamTotal.record(series: group, nanoseconds: totalNanoseconds)
     }
 
+    @inline(__always)
+    func recordDecision(_ decision: AccessLogDecision) { data.decisions[decision, default: 0] += 1 }
+
     func recordRetry(group: Int) { data.retries[group] += 1 }
     func recordUpstreamFailure(group: Int) { data.upstreamFailures[group] += 1 }
 

@@ -30,6 +30,9 @@ struct MetricsData {
     var tlsHandshakes: [Int]
     /// Per upstream group: idle pooled connections (filled in when a scrape copies the data).
     var idleUpstreamConnections: [Int]
+    /// Policy decisions by kind, rule and outcome (rule names come from the policy, so the set is
+    /// bounded by the rules ever loaded).
+    var decisions: [AccessLogDecision: Int] = [:]
 
     init(routes: Int, upstreams: Int, listeners: Int) {
         self.routes = routes
@@ -59,6 +62,7 @@ struct MetricsData {
     }
 
     mutating func add(_ other: MetricsData) {
+        decisions.merge(other.decisions, uniquingKeysWith: +)
         requests.add(other.requests)
         overhead.add(other.overhead)
         upstreamConnect.add(other.upstreamConnect)

@@ -83,6 +83,12 @@ struct MetricsRenderer {
             }
         }
 
+        out.family("portcullis_policy_decisions_total", type: "counter", help: "Decisions of policy rules about requests, by kind (headers, cors, rate_limit), rule and outcome (applied, granted, preflight, refused, allowed, limited, banned, shadow).")
+        let decisions = data.decisions.sorted { ($0.key.kind.rawValue, $0.key.rule, $0.key.outcome.rawValue) < ($1.key.kind.rawValue, $1.key.rule, $1.key.outcome.rawValue) }
+        for (decision, count) in decisions {
+            out.sample("portcullis_policy_decisions_total", [("kind", decision.kind.rawValue), ("rule", decision.rule), ("outcome", decision.outcome.rawValue)], count)
+        }
+
         let store = runtime.rateLimitStore
         out.family("portcullis_rate_limit_tracked_keys", type: "gauge", help: "Client keys the in-process rate-limit store holds.")
         out.sample("portcullis_rate_limit_tracked_keys", [], store.trackedKeys)

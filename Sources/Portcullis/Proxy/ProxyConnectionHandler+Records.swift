@@ -24,6 +24,9 @@ extension ProxyConnectionHandler {
         }
         resources.metrics.recordRequest(route: route?.index, method: exchange.method, status: status, totalNanoseconds: now - start, upstreamNanoseconds: upstreamPart, bytesIn: exchange.bodyBytes, bytesOut: exchange.bytesOut)
 
+        let decisions = collectDecisions()
+        decisions.forEach { resources.metrics.recordDecision($0) }
+
         let id = requestContext?.requestId ?? requestId ?? "-"
         if let auditLogger = resources.auditLogger { audit(auditLogger, requestId: id, status: status) }
         guard let accessLogger = resources.accessLogger else { return }
@@ -41,17 +44,24 @@ extension ProxyConnectionHandler {
             record.upstreamNanos = upstreamPart
         }
         if accessLogger.format.logsHeaders, let headers = exchange.upstreamHead?.headers { record.requestHeaders = headers }
-        if let rule = exchange.headerRule { record.decisions.append(kind: .headers, rule: rule, outcome: .applied) }
-        if let shadow = exchange.headerShadowRule { record.decisions.append(kind: .headers, rule: shadow, outcome: .shadow) }
-        if let requestContext {
-            requestContext.decisions.forEach { record.decisions.append($0) }
-            requestContext.rateLimit.shadowHits.forEach { record.decisions.append($0) }
-            if let (rule, decision) = requestContext.rateLimit.resolved {
-                let outcome: AccessLogDecision.Outcome = decision.verdict == .allowed ? .allowed : (decision.verdict == .banned || decision.banStarted > 0 ? .banned : .limited)
-                record.decisions.append(kind: .rateLimit, rule: rule.name, outcome: outcome)
-            }
-        }
+        record.decisions = decisions
         accessLogger.log(record)
+    }
+
+    /// Every decision a policy rule took about this exchange: the header rule applied (not the
+    /// global block), shadow matches, the phases' own, and the rate-limit rule's verdict.
+    private func collectDecisions() -> AccessLogDecisions {
+        var decisions = AccessLogDecisions()
+        if let rule = exchange.headerRule { decisions.append(kind: .headers, rule: rule, outcome: .applied) }
+        if let shadow = exchange.headerShadowRule { decisions.append(kind: .headers, rule: shadow, outcome: .shadow) }
+        guard let requestContext = exchange.requestContext else { return decisions }
+        requestContext.decisions.forEach { decisions.append($0) }
+        requestContext.rateLimit.shadowHits.forEach { decisions.append($0) }
+        if let (rule, decision) = requestContext.rateLimit.resolved {
+            let outcome: AccessLogDecision.Outcome = decision.verdict == .allowed ? .allowed : (decision.verdict == .banned || decision.banStarted > 0 ? .banned : .limited)
+            decisions.append(kind: .rateLimit, rule: rule.name, outcome: outcome)
+        }
+        return decisions
     }
 
     /// A request a phase refused, and a ban it began, each get an audit line.
