@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOHTTP2
 
 /// The request path of one client connection: checks each request head, resolves the client,
 /// picks the route and an upstream connection from this loop's pool, and streams the request and
@@ -10,8 +9,9 @@ import NIOHTTP2
 /// It works on `HTTPServerRequestPart`s, so HTTP/2 streams (translated to the HTTP/1 shape) can
 /// use the same handler.
 ///
-/// The upstream's side lives in `ProxyConnectionHandler+Upstream.swift`; the state below is
-/// therefore module-internal rather than private. The handler never leaves its event loop.
+/// The upstream's side lives in `ProxyConnectionHandler+Upstream.swift`, the policy's phases in
+/// `+Phases`, the gateway's own answers in `+Answers`, metrics and logs in `+Records`; the state
+/// below is therefore module-internal rather than private. The handler never leaves its event loop.
 final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -274,98 +274,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         runPhases(from: 0)
     }
 
-    /// Runs the policy's request phases from `index` on; each may answer the request itself.
-    /// A phase that needs I/O returns a future: reads are held meanwhile, and the phases go on
-    /// from the next one when it completes (on this loop).
-    func runPhases(from index: Int) {
-        guard var requestContext = exchange.requestContext, var forwarded = exchange.upstreamHead else { return }
-        let phases = requestContext.policies.requestPhases
-        var next = index
-        while next < phases.count {
-            let outcome = phases[next].requestHead(&forwarded, context: &requestContext, eventLoop: context.eventLoop)
-            next += 1
-            switch outcome {
-            case .proceed:
-                continue
-            case .respond(let problem):
-                exchange.requestContext = requestContext
-                answerFromPhase(.problem(problem))
-            case .respondWith(let head, let body):
-                exchange.requestContext = requestContext
-                answerFromPhase(.response(head, body))
-            case .pending(let future):
-                exchange.requestContext = requestContext
-                exchange.upstreamHead = forwarded
-                state = .awaitingPhase
-                let resumeAt = next
-                future.hop(to: context.eventLoop).whenComplete { [self] result in
-                    // The connection may have closed (or answered) meanwhile.
-                    guard state == .awaitingPhase else { return }
-                    switch result {
-                    case .success(.proceed):
-                        runPhases(from: resumeAt)
-                    case .success(.respond(let problem)):
-                        answerFromPhase(.problem(problem))
-                    case .success(.respondWith(let head, let body)):
-                        answerFromPhase(.response(head, body))
-                    case .success(.pending):
-                        answerFromPhase(.problem(GatewayProblems.internalError("a request phase answered with a second asynchronous step")))
-                    case .failure(let error):
-                        runtime.logger.error("a request phase failed", metadata: ["error": "\(error)", "request_id": "\(exchange.requestContext?.requestId ?? "-")"])
-                        answerFromPhase(.problem(GatewayProblems.internalError("a request phase failed")))
-                    }
-                }
-            }
-            return
-        }
-        exchange.requestContext = requestContext
-        exchange.upstreamHead = forwarded
-        forwardUpstream()
-    }
-
-    /// A phase answered: a request without a body gets the answer once its end is read (the
-    /// connection stays open); one with a body is answered now, and the connection (or HTTP/2
-    /// stream) closes, since the body is not read.
-    func answerFromPhase(_ answer: GatewayAnswer) {
-        let requestId = exchange.requestContext?.requestId ?? "-"
-        // A refusal (4xx) is audited; the gateway's own failure is not a block.
-        if case .problem(let problem) = answer, problem.status.code < 500 { exchange.blockedBy = problem }
-        if exchange.requestComplete {
-            respond(answer, requestId: requestId, close: exchange.closeAfterResponse)
-        } else if exchange.framing == RequestHygiene.Framing.none, bufferedParts.isEmpty {
-            exchange.pendingAnswer = answer
-            state = .answerPending
-            // Reads were held while an asynchronous phase ran: the request's end must come in.
-            if pendingRead {
-                pendingRead = false
-                context.read()
-            }
-        } else {
-            respond(answer, requestId: requestId, close: true)
-        }
-    }
-
-    /// Every phase let the request through: forward it.
-    func forwardUpstream() {
-        guard let method = exchange.upstreamHead?.method else { return }
-        let framing = exchange.framing
-        exchange.mayRetry = framing == .none && method.isIdempotent
-        state = .awaitingUpstream
-        exchange.connectDeferred = framing == .chunked && !exchange.hasExpect
-        if isHTTP2, framing == .none {
-            // HTTP/2 may send a body without a length: wait for the first DATA or the end of the stream.
-            exchange.lengthUnknown = true
-            exchange.connectDeferred = true
-        }
-        if !exchange.connectDeferred || exchange.requestComplete || !bufferedParts.isEmpty {
-            if exchange.connectDeferred { connectIfDeferred() } else { connectUpstream(excluding: nil) }
-        }
-        if pendingRead, state == .awaitingUpstream, exchange.connectDeferred {
-            pendingRead = false
-            context.read()
-        }
-    }
-
     func receivedBody(_ buffer: ByteBuffer) {
         switch state {
         case .answerPending:
@@ -518,111 +426,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         deadlines.clientWritabilityChanged(writable: clientWritable, now: resources.sweeper.now)
         if clientWritable { upstream?.replayRead() }
         context.fireChannelWritabilityChanged()
-    }
-
-    // MARK: answers the gateway makes itself
-
-    /// Answers with problem+json; the connection closes afterwards when the request was not fully read.
-    func respondProblem(_ problem: ProblemResponse) {
-        let requestId = exchange.requestContext?.requestId ?? resources.requestIds.make()
-        respond(.problem(problem), requestId: requestId, close: !exchange.requestComplete || exchange.closeAfterResponse)
-    }
-
-    func respondAndClose(_ problem: ProblemResponse, requestId: String) {
-        respond(.problem(problem), requestId: requestId, close: true)
-    }
-
-    /// Writes an answer the gateway makes itself; then the connection waits for the next request,
-    /// or closes.
-    func respond(_ answer: GatewayAnswer, requestId: String, close: Bool) {
-        state = .answered
-        // Shaped now, while the exchange still knows its route and phases.
-        let keepOpen = !close || (isHTTP2 && exchange.requestComplete)
-        let (head, body) = shape(answer, requestId: requestId, close: !keepOpen)
-        exchange.bytesOut += exchange.isHeadRequest ? 0 : body?.readableBytes ?? 0
-        recordExchange(status: Int(head.status.code), forwarded: false, requestId: requestId)
-        // Decided now: finishExchange resets the exchange before the write runs.
-        let sentBody = exchange.isHeadRequest ? nil : body
-        exchange.responseHeadSent = true
-        let write = { (promise: EventLoopPromise<Void>?) in self.writeAnswer(head, body: sentBody, promise: promise) }
-        if !close {
-            finishExchange(writingEnd: write)
-        } else if keepOpen {
-            // END_STREAM ends the stream; closing it would reset it before the answer is out.
-            write(nil)
-        } else {
-            closeAfterWriting(write)
-        }
-    }
-
-    /// Closes once the last write has left: closing at once could drop an answer still queued
-    /// behind a full socket buffer (or, on HTTP/2, reset the stream before its end is sent).
-    func closeAfterWriting(_ write: (EventLoopPromise<Void>?) -> Void) {
-        let written = context.eventLoop.makePromise(of: Void.self)
-        write(written)
-        written.futureResult.whenComplete { [self] _ in
-            if isHTTP2, exchange.responseHeadSent, !exchange.requestComplete {
-                // The answer is complete but the client is still sending: RST_STREAM(NO_ERROR)
-                // asks it to stop and keep the response (RFC 9113 §8.1); closing the stream would
-                // send CANCEL, and clients discard the answer.
-                stopHTTP2Stream()
-            } else {
-                context.close(promise: nil)
-            }
-        }
-    }
-
-    /// Sends RST_STREAM(NO_ERROR) below the HTTP/1 translation, which ends the stream.
-    private func stopHTTP2Stream() {
-        guard let codec = try? context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self) else {
-            context.close(promise: nil)
-            return
-        }
-        codec.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.rstStream(.noError)), promise: nil)
-    }
-
-    /// The head and body of an answer, with the route's security headers and the phases' edits.
-    func shape(_ answer: GatewayAnswer, requestId: String, close: Bool) -> (HTTPResponseHead, ByteBuffer?) {
-        let version: HTTPVersion = exchange.clientVersion.minor == 0 ? .http1_0 : .http1_1
-        var head: HTTPResponseHead
-        let body: ByteBuffer?
-        switch answer {
-        case .problem(let problem):
-            let problemBody = problem.body(requestId: requestId, allocator: context.channel.allocator)
-            head = problem.head(version: version, requestId: requestId, bodyLength: problemBody.readableBytes, close: close)
-            decorateResponse(&head.headers, status: head.status)
-            // Whatever the route's header policy says, an error is never cached.
-            head.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
-            body = problemBody
-        case .response(let answerHead, let answerBody):
-            var headers = answerHead.headers
-            headers.add(name: "X-Request-Id", value: requestId)
-            let status = answerHead.status.code
-            if status >= 200, status != 204, status != 304 { headers.add(name: "Content-Length", value: String(answerBody?.readableBytes ?? 0)) }
-            if close { headers.add(name: "Connection", value: "close") }
-            decorateResponse(&headers, status: answerHead.status)
-            head = HTTPResponseHead(version: version, status: answerHead.status, headers: headers)
-            body = answerBody
-        }
-        if version.minor == 0, !close { head.headers.add(name: "Connection", value: "keep-alive") }
-        return (head, body)
-    }
-
-    /// Writes a whole answer; reads nothing of the exchange (it may be reset already).
-    func writeAnswer(_ head: HTTPResponseHead, body: ByteBuffer?, promise: EventLoopPromise<Void>?) {
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-    }
-
-    /// The route's security headers (the global block when no route was chosen) and the response
-    /// edits of the request's phases, for an answer from the upstream or from the gateway.
-    func decorateResponse(_ headers: inout HTTPHeaders, status: HTTPResponseStatus) {
-        (exchange.headerActions ?? resources.policies.headers.global).apply(to: &headers, isTLS: isTLS)
-        guard let requestContext = exchange.requestContext else { return }
-        for phase in requestContext.policies.requestPhases {
-            phase.responseHead(&headers, status: status, context: requestContext)
-        }
     }
 
     // MARK: exchange bookkeeping
