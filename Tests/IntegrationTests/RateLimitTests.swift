@@ -131,16 +131,16 @@ struct RateLimitTests {
 
     /// An HS256 token for `subject`, valid for an hour, signed with `secret` (by Python's hmac, an
     /// implementation independent of the gateway's).
-    static func token(subject: String, secret: String) throws -> String {
+    static func token(subject: String, secret: String, lifetime: Int = 3600) throws -> String {
         let script = """
             import base64, hashlib, hmac, json, sys, time
             b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
             head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-            body = b64(json.dumps({"sub": sys.argv[2], "exp": int(time.time()) + 3600}).encode())
+            body = b64(json.dumps({"sub": sys.argv[2], "exp": int(time.time()) + int(sys.argv[3])}).encode())
             mac = b64(hmac.new(sys.argv[1].encode(), (head + "." + body).encode(), hashlib.sha256).digest())
             print(head + "." + body + "." + mac)
             """
-        return try Command.run(Command.python, ["-c", script, secret, subject]).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try Command.run(Command.python, ["-c", script, secret, subject, String(lifetime)]).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test func verifiedTokenClaimsAreKeys() async throws {
@@ -172,5 +172,30 @@ struct RateLimitTests {
         let result = try await RawConnection.exchange(port: gateway.httpPort, chunks: [request + request + request], until: { $0.contains("429 Too Many Requests") && $0.hasSuffix("}\n") })
         let statuses = result.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
         #expect(statuses == ["200", "200", "429"], "\(result.text)")
+    }
+
+    /// HTTP/2, no content-length, END_STREAM in a frame of its own: the first sight of a token is
+    /// checked asynchronously, and a refusal decided then must still be answered once the end
+    /// of the stream arrives (the stream's reads were paused meanwhile).
+    @Test func anAsynchronousRefusalOverHTTP2IsAnswered() async throws {
+        let secret = "0123456789abcdef0123456789abcdef-test"
+        let upstream = try await RecordingUpstream.start()
+        let certificates = try TestCertificates()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [upstream.port]), tls: certificates.tlsBlock, policies: ["limits.yaml": """
+            rate_limits:
+              - name: per-user
+                match: { path: /api/ping }
+                key: jwt:sub
+                jwt: { algorithm: HS256, secret: "\(secret)" }
+                limits: [1/1m]
+            """])
+        defer { gateway.stop() }
+        // Two different tokens for the same user: each is new to the gateway (checked off the
+        // loop); the second is over the user's limit.
+        let first = try Self.token(subject: "dana", secret: secret, lifetime: 3600)
+        let second = try Self.token(subject: "dana", secret: secret, lifetime: 3601)
+        let output = try Command.run(Command.python, [Command.script("h2_split_end.py"), String(gateway.tlsPort), first, second], timeout: 30)
+        #expect(output.standardOutput == "response 200\nresponse 429\n", "\(output.standardOutput)\(output.standardError)")
+        await upstream.stop()
     }
 }
