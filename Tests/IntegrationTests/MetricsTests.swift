@@ -92,4 +92,18 @@ struct MetricsTests {
         // Health probes need no token.
         #expect(try await TestHTTPClient.get(port: gateway.adminPort, path: "/healthz").status == 200)
     }
+
+    /// `admin.metrics: false` (what scripts/bench's portcullis-bare measures against): requests are
+    /// served and not counted, while the gauges that cost nothing per request stay.
+    @Test func metricsOffCountsNoRequest() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]), adminExtra: "metrics: false")
+        defer { gateway.stop() }
+        for _ in 1...3 { #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/").status == 200) }
+        let text = String(decoding: try await Self.scrape(gateway).body, as: UTF8.self)
+        #expect(text.contains("portcullis_build_info"))
+        #expect(!text.contains("portcullis_request_duration_seconds_count{"))
+        #expect(Self.value(text, "portcullis_upstream_endpoint_healthy{upstream=\"app\",endpoint=\"127.0.0.1:\(demo.localPort)\"}") == 1)
+        try await demo.stop()
+    }
 }

@@ -257,7 +257,13 @@ import Testing
     }
 
     @Test func emptyValueWhereAMappingIsExpected() {
-        #expect(problems(Self.minimal + "\nadmin:\n") == ["test.yaml:10:7: admin must be a mapping with keys address, metrics_token; found an empty value"])
+        #expect(problems(Self.minimal + "\nadmin:\n") == ["test.yaml:10:7: admin must be a mapping with keys address, metrics_token, metrics; found an empty value"])
+    }
+
+    @Test func metricsCanBeSwitchedOff() throws {
+        let config = try ConfigLoader.parse(yaml: Self.minimal + "\nadmin: { address: 127.0.0.1:9090, metrics: false }\n", file: "test.yaml", environment: [:])
+        #expect(config.admin?.metrics == false)
+        #expect(problems(Self.minimal + "\nadmin: { address: 127.0.0.1:9090, metrics: maybe }\n") == ["test.yaml:10:44: admin.metrics must be true or false; found 'maybe'"])
     }
 
     // MARK: Values

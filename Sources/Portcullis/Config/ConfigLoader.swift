@@ -165,7 +165,7 @@ private final class ConfigReader {
     }
 
     private func readAdmin(_ value: YAMLValue) -> AdminConfig? {
-        guard let fields = value.mapping(allowed: ["address", "metrics_token"], required: ["address"]),
+        guard let fields = value.mapping(allowed: ["address", "metrics_token", "metrics"], required: ["address"]),
             let address = fields["address"].flatMap(readAddress)
         else { return nil }
         var token: String?
@@ -180,7 +180,8 @@ private final class ConfigReader {
                 token = text
             }
         }
-        return AdminConfig(address: address, metricsToken: token)
+        let metrics = fields["metrics"].flatMap { $0.bool() } ?? true
+        return AdminConfig(address: address, metricsToken: token, metrics: metrics)
     }
 
     private func readPolicies(_ value: YAMLValue) -> PolicyConfig? {

@@ -102,10 +102,13 @@ public struct AdminConfig: Sendable {
     public var address: HostPort
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     public var metricsToken: String?
+    /// `metrics: false` records no request metrics and serves no `/metrics` (to measure what they cost).
+    public var metrics = true
 
-    public init(address: HostPort, metricsToken: String? = nil) {
+    public init(address: HostPort, metricsToken: String? = nil, metrics: Bool = true) {
         self.address = address
         self.metricsToken = metricsToken
+        self.metrics = metrics
     }
 }
 

@@ -9,6 +9,9 @@ final class LoopResources {
     let requestIds = RequestIdGenerator()
     /// This loop's counters and histograms (read by a scrape, on this loop).
     let metrics: LoopMetrics
+    /// False when nothing could read the metrics (no admin listener, or `admin.metrics: false`):
+    /// requests then skip recording them.
+    let recordsMetrics: Bool
     /// This loop's parts of the access and audit logs; nil when the log is off.
     var accessLogger: AccessLogger?
     var auditLogger: AuditLogger?
@@ -21,9 +24,10 @@ final class LoopResources {
     private var flushing: [UpstreamConnection] = []
     private var flushScheduled = false
 
-    init(pool: UpstreamPool, sweeper: ConnectionSweeper, metrics: LoopMetrics) {
+    init(pool: UpstreamPool, sweeper: ConnectionSweeper, metrics: LoopMetrics, recordsMetrics: Bool = true) {
         self.pool = pool
         self.metrics = metrics
+        self.recordsMetrics = recordsMetrics
         self.eventLoop = pool.eventLoop
         self.sweeper = sweeper
         sweeper.pool = pool

@@ -19,13 +19,16 @@ extension ProxyConnectionHandler {
         if forwarded, let route, exchange.upstreamSentNanos > 0 {
             let total = now - exchange.upstreamSentNanos
             upstreamPart = total
-            let firstByte = (exchange.upstreamHeadNanos > 0 ? exchange.upstreamHeadNanos : now) - exchange.upstreamSentNanos
-            resources.metrics.recordUpstream(group: route.upstream.index, connectNanoseconds: exchange.connectNanos, firstByteNanoseconds: firstByte, totalNanoseconds: total)
+            if resources.recordsMetrics {
+                let firstByte = (exchange.upstreamHeadNanos > 0 ? exchange.upstreamHeadNanos : now) - exchange.upstreamSentNanos
+                resources.metrics.recordUpstream(group: route.upstream.index, connectNanoseconds: exchange.connectNanos, firstByteNanoseconds: firstByte, totalNanoseconds: total)
+            }
         }
-        resources.metrics.recordRequest(route: route?.index, method: exchange.method, status: status, totalNanoseconds: now - start, upstreamNanoseconds: upstreamPart, bytesIn: exchange.bodyBytes, bytesOut: exchange.bytesOut)
-
         let decisions = collectDecisions()
-        decisions.forEach { resources.metrics.recordDecision($0) }
+        if resources.recordsMetrics {
+            resources.metrics.recordRequest(route: route?.index, method: exchange.method, status: status, totalNanoseconds: now - start, upstreamNanoseconds: upstreamPart, bytesIn: exchange.bodyBytes, bytesOut: exchange.bytesOut)
+            decisions.forEach { resources.metrics.recordDecision($0) }
+        }
 
         let id = requestContext?.requestId ?? requestId ?? "-"
         if let auditLogger = resources.auditLogger { audit(auditLogger, requestId: id, status: status) }

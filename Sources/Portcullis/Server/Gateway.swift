@@ -122,7 +122,7 @@ public final class Gateway: Service, Sendable {
                 let sweeper = ConnectionSweeper(shortestTimeout: min(timeouts.headerRead, timeouts.clientIdle, timeouts.upstreamResponse, timeouts.upstreamIdle))
                 let pool = UpstreamPool(eventLoop: loop, groups: self.runtime.upstreamGroups, connectTimeout: timeouts.upstreamConnect, clock: sweeper)
                 let metrics = LoopMetrics(routes: config.routes.count, upstreams: config.upstreams.count, listeners: config.listeners.count)
-                let resources = LoopResources(pool: pool, sweeper: sweeper, metrics: metrics)
+                let resources = LoopResources(pool: pool, sweeper: sweeper, metrics: metrics, recordsMetrics: config.admin?.metrics ?? false)
                 sweeper.start(on: loop)
                 return UnsafeTransfer(resources)
             }.get().value
