@@ -87,6 +87,7 @@ let package = Package(
                 "Portcullis",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
