@@ -57,6 +57,10 @@ import Testing
         # TYPE portcullis_log_lines_total counter
         portcullis_log_lines_total{log="access",result="written"} 160
         portcullis_log_lines_total{log="access",result="dropped"} 0
+        # TYPE portcullis_policy_decisions_total counter
+        portcullis_policy_decisions_total{kind="rate_limit",rule="login",outcome="allowed"} 40
+        portcullis_policy_decisions_total{kind="rate_limit",rule="login",outcome="limited"} 10
+        portcullis_policy_decisions_total{kind="geo",rule="adult",outcome="redirected"} 3
         """
 
     static let after = """
@@ -113,6 +117,13 @@ import Testing
         portcullis_rate_limit_tracked_keys 12
         # TYPE portcullis_rate_limit_key_capacity gauge
         portcullis_rate_limit_key_capacity 65536
+        # TYPE portcullis_policy_decisions_total counter
+        portcullis_policy_decisions_total{kind="rate_limit",rule="login",outcome="allowed"} 44
+        portcullis_policy_decisions_total{kind="rate_limit",rule="login",outcome="limited"} 13
+        portcullis_policy_decisions_total{kind="rate_limit",rule="login",outcome="store_error"} 2
+        portcullis_policy_decisions_total{kind="geo",rule="adult",outcome="redirected"} 3
+        portcullis_policy_decisions_total{kind="upload",rule="uploads",outcome="infected"} 1
+        portcullis_policy_decisions_total{kind="upload",rule="uploads",outcome="shadow"} 4
         """
 
     static func stats() throws -> TopStatistics {
@@ -202,6 +213,22 @@ import Testing
         #expect(stats.logLinesDroppedPerSecond == 2)
         #expect(stats.rateLimitKeys == 12)
         #expect(stats.rateLimitKeyCapacity == 65536)
+    }
+
+    @Test func decisionsOfEveryKindAreGroupedByWhatTheyDid() throws {
+        let stats = try Self.stats()
+        #expect(stats.decisions.map { "\($0.kind)/\($0.rule)" } == ["rate_limit/login", "geo/adult", "upload/uploads"])
+        let login = stats.decisions[0]
+        #expect(login.passedPerSecond == 2 && login.blockedPerSecond == 1.5 && login.failedPerSecond == 1 && login.shadowPerSecond == 0)
+        #expect(login.blocked == 13)
+        let geo = stats.decisions[1]
+        #expect(geo.blockedPerSecond == 0 && geo.blocked == 3)
+        // A series new in this scrape counts from zero.
+        let upload = stats.decisions[2]
+        #expect(upload.blockedPerSecond == 0.5 && upload.shadowPerSecond == 2 && upload.blocked == 1)
+        let lines = TopView.render(stats, source: "127.0.0.1:9090", time: "12:00:00")
+        #expect(lines.contains { $0.hasPrefix("rate_limit login") && $0.hasSuffix("13") })
+        #expect(lines.contains { $0.hasPrefix("upload     uploads") })
     }
 
     @Test func theFirstScrapeHasNoRates() throws {

@@ -47,6 +47,31 @@ public struct TopStatistics: Sendable {
         public var bans: Double
     }
 
+    /// One policy rule's decisions of one kind (`portcullis_policy_decisions_total`), its outcomes
+    /// grouped as a person reads them: let through, blocked, shadow (would have blocked), failed.
+    public struct Decisions: Sendable, Equatable {
+        public var kind: String
+        public var rule: String
+        public var passedPerSecond: Double?
+        public var blockedPerSecond: Double?
+        public var shadowPerSecond: Double?
+        public var failedPerSecond: Double?
+        /// Blocks since the gateway started.
+        public var blocked: Double
+
+        enum Group { case passed, blocked, shadow, failed }
+
+        /// Unknown outcomes (a newer gateway) count as blocked: a block is what must not be missed.
+        static func group(of outcome: String) -> Group {
+            switch AccessLogDecision.Outcome(rawValue: outcome) {
+            case .allowed?, .applied?, .clean?, .granted?, .preflight?: return .passed
+            case .shadow?: return .shadow
+            case .storeError?, .scannerError?: return .failed
+            default: return .blocked
+            }
+        }
+    }
+
     public struct Listener: Sendable, Equatable {
         public var name: String
         public var openHTTP1: Double
@@ -70,6 +95,7 @@ public struct TopStatistics: Sendable {
     public var routes: [Route] = []
     public var upstreams: [Upstream] = []
     public var rules: [Rule] = []
+    public var decisions: [Decisions] = []
     public var listeners: [Listener] = []
     public var policyDigest: String?
     public var policyRules: String?
@@ -156,6 +182,27 @@ public struct TopStatistics: Sendable {
                 refusals: sample.value,
                 bans: Self.total(current, "portcullis_rate_limit_bans_total", where: ofRule)
             ))
+        }
+
+        // Every policy decision, by kind and rule, in the order the page lists them.
+        let decisionsName = "portcullis_policy_decisions_total"
+        var decisionKeys: [[String]] = []
+        for sample in current.samples(decisionsName) {
+            guard let kind = sample["kind"], let rule = sample["rule"], !decisionKeys.contains([kind, rule]) else { continue }
+            decisionKeys.append([kind, rule])
+        }
+        decisions = decisionKeys.map { key in
+            func of(_ group: Decisions.Group) -> (MetricSample) -> Bool {
+                { $0["kind"] == key[0] && $0["rule"] == key[1] && Decisions.group(of: $0["outcome"] ?? "") == group }
+            }
+            return Decisions(
+                kind: key[0], rule: key[1],
+                passedPerSecond: perSecond(delta.sum(decisionsName, where: of(.passed))),
+                blockedPerSecond: perSecond(delta.sum(decisionsName, where: of(.blocked))),
+                shadowPerSecond: perSecond(delta.sum(decisionsName, where: of(.shadow))),
+                failedPerSecond: perSecond(delta.sum(decisionsName, where: of(.failed))),
+                blocked: Self.total(current, decisionsName, where: of(.blocked))
+            )
         }
 
         // Listeners: connections and TLS handshakes.

@@ -60,6 +60,16 @@ public enum TopView {
         }
         lines.append("")
 
+        // Every rule's decisions (rate limits, CORS, geo, uploads, header rules).
+        let decisionColumns: [Column] = [.init("KIND", 10, left: true), .init("POLICY RULE", 24, left: true), .init("PASSED/S", 9), .init("BLOCKED/S", 10), .init("SHADOW/S", 9), .init("FAILED/S", 9), .init("BLOCKED", 10)]
+        lines.append(style.bold(row(decisionColumns, decisionColumns.map(\.title))))
+        if stats.decisions.isEmpty { lines.append("(no policy decisions yet)") }
+        for rule in stats.decisions {
+            let text = row(decisionColumns, [rule.kind, rule.rule, rate(rule.passedPerSecond), rate(rule.blockedPerSecond), rate(rule.shadowPerSecond), rate(rule.failedPerSecond), count(rule.blocked)])
+            lines.append((rule.failedPerSecond ?? 0) > 0 ? style.red(text) : text)
+        }
+        lines.append("")
+
         // Listeners and TLS.
         let listenerColumns: [Column] = [.init("LISTENER", 20, left: true), .init("OPEN H1", 8), .init("OPEN H2", 8), .init("CONN/S", 8), .init("TLS OK/S", 9), .init("TLS FAIL/S", 11), .init("TLS FAILED", 11)]
         lines.append(style.bold(row(listenerColumns, listenerColumns.map(\.title))))
