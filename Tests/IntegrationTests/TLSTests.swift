@@ -242,6 +242,13 @@ struct TLSTests {
         // And the gateway still serves.
         let ok = try Command.curl(["--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/after"])
         #expect(ok.standardOutput == "200")
+        // Each counted as what it was: two bad inputs failed, one timed out, one client went away.
+        let metrics = String(decoding: try await MetricsTests.scrape(gateway).body, as: UTF8.self)
+        let handshakes = "portcullis_tls_handshakes_total{listener=\"https\",outcome="
+        #expect(MetricsTests.value(metrics, handshakes + "\"failed\"}") == 2)
+        #expect(MetricsTests.value(metrics, handshakes + "\"timeout\"}") == 1)
+        #expect(MetricsTests.value(metrics, handshakes + "\"closed\"}") == 1)
+        #expect(MetricsTests.value(metrics, handshakes + "\"completed\"}") == 1)
         try await demo.stop()
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -76,11 +77,19 @@ final class AdminHandler: ChannelInboundHandler {
 
     /// With `admin.metrics_token` set, answers 401 unless the request carries the token.
     private func authorize(_ head: HTTPRequestHead, path: String, context: ChannelHandlerContext) -> Bool {
-        guard let token = gateway.runtime.config.admin?.metricsToken, head.headers.first(name: "authorization") != "Bearer \(token)" else { return true }
+        guard let token = gateway.runtime.config.admin?.metricsToken, !Self.presents(token, in: head.headers.first(name: "authorization")) else { return true }
         let problem = ProblemResponse(status: .unauthorized, slug: "metrics-unauthorized", detail: "\(path) needs Authorization: Bearer with the token of admin.metrics_token")
         let body = problem.body(requestId: "-", allocator: context.channel.allocator)
         write(context: context, head: head, status: .unauthorized, contentType: "application/problem+json", body: String(buffer: body), extraHeaders: [("WWW-Authenticate", "Bearer realm=\"portcullis-metrics\"")])
         return false
+    }
+
+    /// Whether `authorization` is `Bearer <token>`, compared in constant time (the SHA-256 digests,
+    /// whose comparison in swift-crypto does not stop at the first difference), so the time of a
+    /// refusal tells nothing about how much of a guess was right.
+    static func presents(_ token: String, in authorization: String?) -> Bool {
+        guard let authorization else { return false }
+        return SHA256.hash(data: Array(authorization.utf8)) == SHA256.hash(data: Array("Bearer \(token)".utf8))
     }
 
     /// Gathering asks every event loop for its figures: never wait for it on this one.

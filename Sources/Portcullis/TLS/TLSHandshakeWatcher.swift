@@ -48,7 +48,10 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if outcome == nil {
+        if outcome == nil, Self.isEndOfInput(error) {
+            // NIOSSL reports EOF mid-handshake as a failed handshake: the client went away.
+            finish(.closed)
+        } else if outcome == nil {
             logger?.debug("TLS handshake failed", metadata: ["error": "\(error)", "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
             finish(.failed)
         }
@@ -59,6 +62,15 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
         // EOF before the handshake ended (a port scan, a client that gave up).
         finish(.closed)
         context.fireChannelInactive()
+    }
+
+    static func isEndOfInput(_ error: Error) -> Bool {
+        guard let error = error as? NIOSSLError else { return false }
+        switch error {
+        case .uncleanShutdown: return true
+        case .handshakeFailed(.sslError(let errors)): return errors.contains(.eofDuringHandshake)
+        default: return false
+        }
     }
 
     private func finish(_ result: TLSOutcome) {
