@@ -55,6 +55,18 @@ struct FailureTests {
         try await demo.stop()
     }
 
+    @Test func silentUpstreamGives504AndCountsAsAFailure() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { upstream_idle: 300ms }"))
+        defer { gateway.stop() }
+        let response = try await TestHTTPClient.get(port: gateway.httpPort, path: "/slow?ms=3000")
+        #expect(response.status == 504)
+        #expect((response.json["detail"] as? String)?.contains("went silent for 300ms") == true)
+        let metrics = String(decoding: try await MetricsTests.scrape(gateway).body, as: UTF8.self)
+        #expect(MetricsTests.value(metrics, "portcullis_upstream_failures_total{upstream=\"app\"}") == 1)
+        try await demo.stop()
+    }
+
     @Test func idempotentRequestIsRetriedOnAnotherEndpoint() async throws {
         let demo = try await Upstreams.demo(name: "alive")
         let deadPort = try FreePort.next()

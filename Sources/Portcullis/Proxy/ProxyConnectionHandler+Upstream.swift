@@ -108,6 +108,7 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
 
     /// Nothing came from the upstream for `upstream_idle` after the request was sent.
     func upstreamWentSilent(_ connection: UpstreamConnection) {
+        resources.metrics.recordUpstreamFailure(group: connection.group.index)
         connection.endpoint.recordFailure(now: NIODeadline.now().uptimeNanoseconds)
         abortUpstream()
         if exchange.responseHeadSent {
