@@ -232,6 +232,10 @@ public final class Gateway: Service, Sendable {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Each connection keeps its last receive buffer for the next read, idle or not: 512
+            // bytes (a request head's usual size, growing when reads fill it) instead of NIO's 2 KiB
+            // is 1.5 KiB less per idle keep-alive connection (scripts/bench, IDLE_CONNS=10000).
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 guard runtime.admitConnection() else {
                     return channel.close()
