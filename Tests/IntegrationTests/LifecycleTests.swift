@@ -27,6 +27,18 @@ struct LifecycleTests {
         await upstream.stop()
     }
 
+    /// `portcullis run` executes itself again with glibc's per-thread cache of freed blocks
+    /// enlarged (MallocTuning), keeping its pid, and serves.
+    @Test func runEnlargesTheAllocatorCacheAndKeepsItsPid() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]))
+        defer { gateway.stop() }
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/").status == 200)
+        let environment = try String(contentsOfFile: "/proc/\(gateway.pid)/environ", encoding: .utf8)
+        #expect(environment.split(separator: "\0").contains("GLIBC_TUNABLES=glibc.malloc.tcache_count=1024"))
+        try await demo.stop()
+    }
+
     @Test func validateListsEveryMistakeWithItsPosition() throws {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
