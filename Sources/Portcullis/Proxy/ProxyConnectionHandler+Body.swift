@@ -17,11 +17,12 @@ extension ProxyConnectionHandler {
         exchange.bodyOverLimit = overLimit
         let config = runtime.config.scanner ?? ScannerConfig()
         let collector = RequestBodyCollector(threshold: config.memoryThreshold, directory: config.spoolDirectory, threadPool: NIOThreadPool.singleton, eventLoop: context.eventLoop)
-        collector.onWritten = { [unowned self, unowned collector] in
+        collector.onWritten = { [weak self, unowned collector] in
             // A spool write is done: read on (reads were held so the client cannot outrun the disk).
-            if pendingRead, state == .collectingBody, !collector.isWriting {
-                pendingRead = false
-                context.read()
+            guard let self, self.bodyCollector === collector else { return }
+            if self.pendingRead, self.state == .collectingBody, !collector.isWriting {
+                self.pendingRead = false
+                self.context.read()
             }
         }
         bodyCollector = collector
@@ -38,7 +39,7 @@ extension ProxyConnectionHandler {
             finishCollecting()
             return
         }
-        if exchange.hasExpect, exchange.clientVersion.minor == 1 {
+        if exchange.hasExpect, !isHTTP2, exchange.clientVersion.minor == 1 {
             // The client waits for this before it sends the body; the upstream gets no Expect.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
         }

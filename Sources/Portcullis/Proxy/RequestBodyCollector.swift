@@ -121,8 +121,9 @@ final class SpoolFile: Sendable {
 
     static func create(in directory: String) throws -> SpoolFile {
         var template = Array((directory + "/portcullis-body-XXXXXX").utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkostemp($0.baseAddress!, O_CLOEXEC) }
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw SpoolError(description: "cannot create a spool file in \(directory): \(String(cString: strerror(errno)))") }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         return SpoolFile(path: path, descriptor: descriptor)
     }

@@ -133,7 +133,7 @@ final class ClamdSession: @unchecked Sendable {  // used by one scan thread at a
             case .file(let path, _):
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC)
                 guard descriptor >= 0 else { throw ClamdError.cannotRead(String(cString: strerror(errno))) }
-                defer { close(descriptor) }
+                defer { Glibc.close(descriptor) }
                 var chunk = ByteBufferAllocator().buffer(capacity: ClamdClient.chunkSize)
                 while true {
                     chunk.clear()
