@@ -40,13 +40,14 @@ public final class ClamdClient: Scanner {
             // A pooled session may have been closed by clamd (idle timeout): one fresh try then.
             for attempt in 0..<2 {
                 let pooled = attempt == 0 ? idle.withLock { $0[index].popLast() } : nil
+                var session: ClamdSession?
                 do {
-                    let session = try pooled ?? connect(addresses[index])
-                    let reply = try session.instream(content, timeout: timeout)
-                    release(session, index: index)
+                    session = try pooled ?? connect(addresses[index])
+                    let reply = try session!.instream(content, timeout: timeout)
+                    release(session!, index: index)
                     return Self.result(of: reply)
                 } catch {
-                    pooled?.close()
+                    session?.close()
                     if pooled != nil { continue }
                     failures.append("\(addresses[index]): \(error)")
                     break
@@ -117,9 +118,15 @@ final class ClamdSession: @unchecked Sendable {  // used by one scan thread at a
     /// Sends `content` and waits for clamd's reply (at most `timeout` for the whole scan).
     func instream(_ content: ScanContent, timeout: TimeAmount) throws -> String {
         let reply = channel.eventLoop.makePromise(of: String.self)
-        try channel.eventLoop.submit { [channel] in
-            try channel.pipeline.syncOperations.handler(type: ClamdReplyHandler.self).expect(reply)
-        }.wait()
+        do {
+            try channel.eventLoop.submit { [channel] in
+                try channel.pipeline.syncOperations.handler(type: ClamdReplyHandler.self).expect(reply)
+            }.wait()
+        } catch {
+            // Every promise is completed (NIO checks): the session is gone, the caller tries anew.
+            reply.fail(error)
+            throw error
+        }
         let timer = channel.eventLoop.scheduleTask(in: timeout) { reply.fail(ClamdError.timedOut) }
         defer { timer.cancel() }
         do {

@@ -48,7 +48,11 @@ public final class UploadScanner: Sendable {
     /// Scans one file on the calling (scan pool) thread, timing it.
     func scan(_ content: ScanContent, name: String?) -> ScanResult {
         let start = NIODeadline.now()
-        let result = engine.scan(content, name: name)
+        // Over max_file_size the engine would not scan it whole: never clean (libclamav's
+        // in-memory scans do not check the outer file's size themselves).
+        let result = content.size > config.maxFileSize
+            ? .notScanned(reason: "\(content.size) bytes, over the scanner's max_file_size (\(config.maxFileSize))")
+            : engine.scan(content, name: name)
         let elapsed = Int64(NIODeadline.now().uptimeNanoseconds - start.uptimeNanoseconds)
         let series: Int
         switch result {
