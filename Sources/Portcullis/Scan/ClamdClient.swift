@@ -153,8 +153,11 @@ final class ClamdSession: @unchecked Sendable {  // used by one scan thread at a
             }
             var end = ByteBufferAllocator().buffer(capacity: 4)
             end.writeInteger(UInt32(0), endianness: .big)
-            try channel.writeAndFlush(end).wait()
+            lastWrite = channel.writeAndFlush(end)
+            try confirmWrites()
         } catch {
+            lastWrite = nil
+            unconfirmed = 0
             // clamd answers a stream over its StreamMaxLength and closes: that reply is the verdict.
             if let early = try? reply.futureResult.wait() { return early }
             reply.fail(error)
@@ -163,12 +166,27 @@ final class ClamdSession: @unchecked Sendable {  // used by one scan thread at a
         return try reply.futureResult.wait()
     }
 
-    /// One chunk: its length, then its bytes; waits for the write, so memory stays bounded.
+    /// Chunks written since the last wait: up to `chunksInFlight` go out before the scan thread
+    /// waits for the socket, so memory stays bounded without a thread hop per chunk.
+    private var unconfirmed = 0
+    private var lastWrite: EventLoopFuture<Void>?
+    static let chunksInFlight = 16
+
+    /// One chunk: its length, then its bytes.
     private func send(_ chunk: ByteBuffer) throws {
         var length = ByteBufferAllocator().buffer(capacity: 4)
         length.writeInteger(UInt32(chunk.readableBytes), endianness: .big)
         channel.write(length, promise: nil)
-        try channel.writeAndFlush(chunk).wait()
+        lastWrite = channel.writeAndFlush(chunk)
+        unconfirmed += 1
+        if unconfirmed >= Self.chunksInFlight { try confirmWrites() }
+    }
+
+    private func confirmWrites() throws {
+        let pending = lastWrite
+        lastWrite = nil
+        unconfirmed = 0
+        try pending?.wait()
     }
 
     func close() {
