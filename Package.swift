@@ -15,6 +15,12 @@ let package = Package(
         .executable(name: "portcullis", targets: ["portcullis"]),
         .executable(name: "portcullis-demo", targets: ["portcullis-demo"]),
     ],
+    // libclamav is GPL-2.0: building without this trait (`--disable-default-traits`) links no GPL code,
+    // leaving clamd as the only scanning engine.
+    traits: [
+        .trait(name: "ClamAVInProcess", description: "Scan uploads with libclamav inside the gateway"),
+        .default(enabledTraits: ["ClamAVInProcess"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
@@ -30,8 +36,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
+        .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
         .target(
             name: "Portcullis",
             dependencies: [
@@ -51,6 +59,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .target(name: "CClamAV", condition: .when(traits: ["ClamAVInProcess"])),
             ],
             swiftSettings: releaseSwiftSettings
         ),

@@ -40,7 +40,8 @@ import Testing
             Issue.record("policies/ must load:\n\(error)")
             return
         }
-        #expect(set.files == [directory + "/cors.yaml", directory + "/headers.yaml", directory + "/rate-limits.yaml"])
+        #expect(set.files == [directory + "/cors.yaml", directory + "/headers.yaml", directory + "/rate-limits.yaml", directory + "/uploads.yaml"])
+        #expect(set.uploads.rules.map(\.name) == ["demo-upload"])
         #expect(set.cors.rules.map(\.name) == ["api-cors"])
         #expect(set.headers.rules.map(\.name) == ["default-html", "api", "downloads-no-store", "health"])
         #expect(set.headers.rules.map(\.mode) == [.enforce, .enforce, .shadow, .enforce])
@@ -130,14 +131,10 @@ import Testing
 
     @Test func laterKindsAreNotSupportedYet() {
         let yaml = """
-            uploads:
-              - name: media
-                match: { path_prefix: /upload/ }
             geo: []
             """
         #expect(problems(yaml) == [
-            "p.yaml:1:1: 'uploads' policies are not supported yet by this version; expected headers, cors, rate_limits",
-            "p.yaml:4:1: 'geo' policies are not supported yet by this version; expected headers, cors, rate_limits",
+            "p.yaml:1:1: 'geo' policies are not supported yet by this version; expected headers, cors, rate_limits, uploads",
         ])
     }
 

@@ -82,7 +82,7 @@ import Testing
         #expect((policyFigures["files"] as? [String])?.contains("rate-limits.yaml") == true)
         let rules = try #require(policyFigures["rules"] as? [[String: Any]])
         #expect(rules.count == policy.ruleNames.count)
-        #expect(Set(rules.compactMap { $0["kind"] as? String }) == ["headers", "cors", "rate_limit"])
+        #expect(Set(rules.compactMap { $0["kind"] as? String }) == ["headers", "cors", "rate_limit", "upload"])
         let loginFigures = try #require(rules.first { $0["name"] as? String == "login" })
         #expect(loginFigures["kind"] as? String == "rate_limit")
         #expect(loginFigures["mode"] as? String == "enforce")

@@ -16,12 +16,14 @@ public struct GatewayConfig: Sendable {
     public var accessLog: AccessLogConfig?
     /// One JSON line per block, ban, quarantine and policy reload; nil: none.
     public var auditLog: AuditLogConfig?
+    /// How uploads are scanned (`uploads:` policy rules); nil: the defaults (libclamav, `signatures/`).
+    public var scanner: ScannerConfig?
 
     public init(
         workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,
         trustedProxies: [IPNetwork] = [], limits: LimitsConfig = .init(), timeouts: TimeoutsConfig = .init(),
         upstreams: [UpstreamGroupConfig], routes: [RouteConfig], policies: PolicyConfig? = nil,
-        accessLog: AccessLogConfig? = nil, auditLog: AuditLogConfig? = nil
+        accessLog: AccessLogConfig? = nil, auditLog: AuditLogConfig? = nil, scanner: ScannerConfig? = nil
     ) {
         self.workers = workers
         self.listeners = listeners
@@ -34,6 +36,7 @@ public struct GatewayConfig: Sendable {
         self.policies = policies
         self.accessLog = accessLog
         self.auditLog = auditLog
+        self.scanner = scanner
     }
 }
 

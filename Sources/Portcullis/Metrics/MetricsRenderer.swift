@@ -9,6 +9,8 @@ struct MetricsRenderer {
     var policy: (set: PolicySet, succeeded: Int, failed: Int)?
     /// The log writers that are on, by log name (`access`, `audit`).
     var logs: [(name: String, writer: LogWriter)] = []
+    /// The upload scanner, when the gateway runs one.
+    var uploadScanner: UploadScanner?
 
     func render(_ data: MetricsData) -> String {
         var out = PrometheusTextWriter()
@@ -83,7 +85,7 @@ struct MetricsRenderer {
             }
         }
 
-        out.family("portcullis_policy_decisions_total", type: "counter", help: "Decisions of policy rules about requests, by kind (headers, cors, rate_limit), rule and outcome (applied, granted, preflight, refused, allowed, limited, banned, shadow).")
+        out.family("portcullis_policy_decisions_total", type: "counter", help: "Decisions of policy rules about requests, by kind (headers, cors, rate_limit, upload), rule and outcome (applied, granted, preflight, refused, allowed, limited, banned, shadow, clean, infected, type_refused, too_large, scanner_error).")
         let decisions = data.decisions.sorted { ($0.key.kind.rawValue, $0.key.rule, $0.key.outcome.rawValue) < ($1.key.kind.rawValue, $1.key.rule, $1.key.outcome.rawValue) }
         for (decision, count) in decisions {
             out.sample("portcullis_policy_decisions_total", [("kind", decision.kind.rawValue), ("rule", decision.rule), ("outcome", decision.outcome.rawValue)], count)
@@ -112,6 +114,7 @@ struct MetricsRenderer {
             out.family("portcullis_policy_info", type: "gauge", help: "The policy in force (always 1): its digest and rule count.")
             out.sample("portcullis_policy_info", [("digest", policy.set.digest), ("rules", String(policy.set.ruleNames.count))], 1)
         }
+        if let uploadScanner { UploadScanMetrics.render(uploadScanner, to: &out) }
         if !logs.isEmpty {
             out.family("portcullis_log_lines_total", type: "counter", help: "Log lines by log and result: written, or dropped because the destination fell too far behind (the event loops never wait for it).")
             for (name, writer) in logs {

@@ -4,6 +4,7 @@ public final class PolicySet: Sendable {
     public let headers: SecurityHeaderPolicy
     public let cors: CORSPolicy
     public let rateLimits: RateLimitPolicy
+    public let uploads: UploadPolicy
     /// The files it was read from, in the order rules were taken from them.
     public let files: [String]
     /// SHA-256 of the files' names and contents, first 12 hex digits: which policy is loaded
@@ -15,16 +16,20 @@ public final class PolicySet: Sendable {
 
     /// - Parameter rateLimitPhase: the process's rate-limit phase (its store outlives every
     ///   snapshot, so a reload keeps the counters); used only when there are rate-limit rules.
-    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, files: [String], digest: String = "", rateLimitPhase: RateLimitPhase? = nil) {
+    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, files: [String], digest: String = "", rateLimitPhase: RateLimitPhase? = nil,
+                uploads: UploadPolicy = .empty, uploadScanPhase: UploadScanPhase? = nil) {
         self.headers = headers
         self.cors = cors
         self.rateLimits = rateLimits
+        self.uploads = uploads
         self.files = files
         self.digest = digest
         var phases: [RequestPhase] = []
         // CORS first: a preflight is answered before it could count against a limit.
         if !cors.rules.isEmpty { phases.append(CORSPhase(policy: cors)) }
         if !rateLimits.rules.isEmpty, let rateLimitPhase { phases.append(rateLimitPhase) }
+        // Last: the body is read only for a request every other phase let through.
+        if !uploads.rules.isEmpty, let uploadScanPhase { phases.append(uploadScanPhase) }
         self.requestPhases = phases
     }
 
@@ -32,5 +37,5 @@ public final class PolicySet: Sendable {
     public static let empty = PolicySet(headers: .empty, files: [])
 
     /// Every rule name of every kind, in file order (for policy tests and reports).
-    public var ruleNames: [String] { headers.rules.map(\.name) + cors.rules.map(\.name) + rateLimits.rules.map(\.name) }
+    public var ruleNames: [String] { headers.rules.map(\.name) + cors.rules.map(\.name) + rateLimits.rules.map(\.name) + uploads.rules.map(\.name) }
 }

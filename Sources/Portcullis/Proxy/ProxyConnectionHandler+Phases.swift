@@ -26,31 +26,42 @@ extension ProxyConnectionHandler {
             case .pending(let future):
                 exchange.requestContext = requestContext
                 exchange.upstreamHead = forwarded
-                state = .awaitingPhase
-                let resumeAt = next
-                future.hop(to: context.eventLoop).whenComplete { [self] result in
-                    // The connection may have closed (or answered) meanwhile.
-                    guard state == .awaitingPhase else { return }
-                    switch result {
-                    case .success(.proceed):
-                        runPhases(from: resumeAt)
-                    case .success(.respond(let problem)):
-                        answerFromPhase(.problem(problem))
-                    case .success(.respondWith(let head, let body)):
-                        answerFromPhase(.response(head, body))
-                    case .success(.pending):
-                        answerFromPhase(.problem(GatewayProblems.internalError("a request phase answered with a second asynchronous step")))
-                    case .failure(let error):
-                        runtime.logger.error("a request phase failed", metadata: ["error": "\(error)", "request_id": "\(exchange.requestContext?.requestId ?? "-")"])
-                        answerFromPhase(.problem(GatewayProblems.internalError("a request phase failed")))
-                    }
-                }
+                awaitPhase(future, resumeAt: next)
+            case .collectBody(let maxBytes, let overLimit):
+                exchange.requestContext = requestContext
+                exchange.upstreamHead = forwarded
+                collectBody(forPhase: next - 1, maxBytes: maxBytes, overLimit: overLimit)
             }
             return
         }
         exchange.requestContext = requestContext
         exchange.upstreamHead = forwarded
         forwardUpstream()
+    }
+
+    /// A phase waits for I/O: reads are held, and the phases go on from `resumeAt` when it
+    /// completes (on this loop).
+    func awaitPhase(_ future: EventLoopFuture<PhaseOutcome>, resumeAt: Int) {
+        state = .awaitingPhase
+        future.hop(to: context.eventLoop).whenComplete { [self] result in
+            // The connection may have closed (or answered) meanwhile.
+            guard state == .awaitingPhase else { return }
+            switch result {
+            case .success(.proceed):
+                runPhases(from: resumeAt)
+            case .success(.respond(let problem)):
+                answerFromPhase(.problem(problem))
+            case .success(.respondWith(let head, let body)):
+                answerFromPhase(.response(head, body))
+            case .success(.collectBody(let maxBytes, let overLimit)):
+                collectBody(forPhase: resumeAt - 1, maxBytes: maxBytes, overLimit: overLimit)
+            case .success(.pending):
+                answerFromPhase(.problem(GatewayProblems.internalError("a request phase answered with a second asynchronous step")))
+            case .failure(let error):
+                runtime.logger.error("a request phase failed", metadata: ["error": "\(error)", "request_id": "\(exchange.requestContext?.requestId ?? "-")"])
+                answerFromPhase(.problem(GatewayProblems.internalError("a request phase failed")))
+            }
+        }
     }
 
     /// A phase answered: a request without a body gets the answer once its end is read (the
@@ -77,6 +88,7 @@ extension ProxyConnectionHandler {
 
     /// Every phase let the request through: forward it.
     func forwardUpstream() {
+        if let body = exchange.collectedBody { prepareCollectedBody(body) }
         guard let method = exchange.upstreamHead?.method else { return }
         let framing = exchange.framing
         exchange.mayRetry = framing == .none && method.isIdempotent

@@ -60,6 +60,7 @@ extension ProxyConnectionHandler {
         guard let requestContext = exchange.requestContext else { return decisions }
         requestContext.decisions.forEach { decisions.append($0) }
         requestContext.rateLimit.shadowHits.forEach { decisions.append($0) }
+        if let upload = requestContext.uploadScan?.decision { decisions.append(upload) }
         if let (rule, decision) = requestContext.rateLimit.resolved {
             let outcome: AccessLogDecision.Outcome = decision.verdict == .allowed ? .allowed : (decision.verdict == .banned || decision.banStarted > 0 ? .banned : .limited)
             decisions.append(kind: .rateLimit, rule: rule.name, outcome: outcome)
@@ -77,6 +78,14 @@ extension ProxyConnectionHandler {
                 requestId: requestId, client: requestContext.clientAddress, rule: rule.name
             ))
         }
+        if let upload = requestContext.uploadScan {
+            for kept in upload.quarantined {
+                auditLogger.log(AuditRecord(
+                    event: .quarantine(signature: kept.reason, location: kept.path, sha256: kept.sha256),
+                    requestId: requestId, client: requestContext.clientAddress, rule: upload.decision?.rule
+                ))
+            }
+        }
         guard let problem = exchange.blockedBy else { return }
         let kind: AccessLogDecision.Kind
         let outcome: AccessLogDecision.Outcome
@@ -88,6 +97,7 @@ extension ProxyConnectionHandler {
         } else {
             var last: AccessLogDecision?
             requestContext.decisions.forEach { if $0.outcome.isNotable { last = $0 } }
+            if let upload = requestContext.uploadScan?.decision, upload.outcome.isNotable { last = upload }
             kind = last?.kind ?? .cors
             outcome = last?.outcome ?? .refused
             rule = last?.rule ?? "-"

@@ -31,6 +31,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         /// Head accepted; a request phase is waiting for I/O (a token check, Redis). Body parts
         /// are buffered, reads held.
         case awaitingPhase
+        /// A phase needs the whole body before anything is forwarded: it is being read (into
+        /// memory, then a spool file; reads held while a spool write is under way).
+        case collectingBody
         /// Head accepted; waiting for an upstream connection. Body parts are buffered, reads held.
         case awaitingUpstream
         /// Request and response streaming between the client and `upstream`.
@@ -84,6 +87,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// for its storage).
     var bufferedParts = CircularBuffer<HTTPClientRequestPart>(initialCapacity: 4)
     var upstream: UpstreamConnection?
+    /// The body being read for a phase that must see it whole, and the spooled body's
+    /// descriptor while it is forwarded.
+    var bodyCollector: RequestBodyCollector?
+    var forwardedFile: NIOFileHandle?
 
     init(runtime: GatewayRuntime, resources: LoopResources, listener: Listener, decoder: ObservedRequestDecoder?) {
         self.isHTTP2 = decoder == nil
@@ -115,6 +122,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         state = .closed
         resources.sweeper.unregister(self)
+        releaseCollectedBody()
         if let upstream {
             // The response was not read to its end: this connection must never carry another request.
             self.upstream = nil
@@ -131,7 +139,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch state {
         case .awaitingHead:
             respondAndClose(GatewayProblems.parseError(parserError, limits: runtime.config.limits), requestId: resources.requestIds.make())
-        case .awaitingPhase, .awaitingUpstream, .forwarding:
+        case .awaitingPhase, .collectingBody, .awaitingUpstream, .forwarding:
             if exchange.requestComplete {
                 // The bad bytes belong to a request pipelined behind this one: answer it in turn.
                 deferredProblem = GatewayProblems.parseError(parserError, limits: runtime.config.limits)
@@ -279,9 +287,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .answerPending:
             // An HTTP/2 request without a length turned out to have a body.
             if let answer = exchange.pendingAnswer { respond(answer, requestId: exchange.requestContext?.requestId ?? "-", close: true) }
-        case .awaitingPhase, .awaitingUpstream, .forwarding:
+        case .awaitingPhase, .collectingBody, .awaitingUpstream, .forwarding:
             deadlines.clientProgressed = true
             exchange.bodyBytes += buffer.readableBytes
+            if state == .collectingBody {
+                if exchange.bodyBytes > exchange.bodyLimit { bodyOverLimit() } else { collected(buffer) }
+                return
+            }
             if exchange.bodyBytes > exchange.bodyLimit {
                 abortUpstream()
                 if !exchange.responseHeadSent {
@@ -310,6 +322,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if let answer = exchange.pendingAnswer {
                 respond(answer, requestId: exchange.requestContext?.requestId ?? "-", close: exchange.closeAfterResponse)
             }
+        case .collectingBody:
+            exchange.requestComplete = true
+            finishCollecting()
         case .awaitingPhase, .awaitingUpstream:
             exchange.requestComplete = true
             bufferedParts.append(.end(trailers.map { HopByHopHeaders.strip($0).headers }))
@@ -412,6 +427,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch state {
         case .awaitingPhase:
             pendingRead = true
+        case .collectingBody:
+            if bodyCollector?.isWriting == true { pendingRead = true } else { context.read() }
         case .awaitingUpstream where !exchange.connectDeferred:
             pendingRead = true
         case .forwarding:
@@ -481,6 +498,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// what is logged or answered next (a 400 on a kept-alive connection has no route, no body
     /// count, no headers of the request before it). The HTTP version stays, for that answer.
     func beginWaitingForHead() {
+        if bodyCollector != nil || forwardedFile != nil { releaseCollectedBody() }
         let version = exchange.clientVersion
         exchange = RequestExchange()
         exchange.clientVersion = version
@@ -509,6 +527,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 return
             }
             phase = .exchanging(requestComplete: exchange.requestComplete, requestSent: false, responseHeadSent: false, upstreamReadHeld: false)
+        case .collectingBody:
+            phase = .exchanging(requestComplete: false, requestSent: false, responseHeadSent: false, upstreamReadHeld: false)
         default:
             phase = .other
         }

@@ -24,4 +24,6 @@ public struct RequestContext {
     public var decisions = AccessLogDecisions()
     /// Set by the rate-limit phase for rules that send `RateLimit` on allowed responses.
     public var rateLimit = RateLimitState()
+    /// Set by the upload phase once it checked the body (its decision and quarantined files).
+    public var uploadScan: UploadScanReport?
 }

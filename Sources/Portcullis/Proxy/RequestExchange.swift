@@ -52,4 +52,9 @@ struct RequestExchange {
     var headerShadowRule: String?
     /// A phase refused the request with this answer (for the audit log).
     var blockedBy: ProblemResponse?
+    /// The phase that asked for the whole body, the body once read, and the decision to record
+    /// when it goes over its limit.
+    var bodyPhase = -1
+    var collectedBody: RequestBody?
+    var bodyOverLimit: AccessLogDecision?
 }

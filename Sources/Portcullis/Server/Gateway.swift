@@ -29,6 +29,7 @@ public final class Gateway: Service, Sendable {
         var policy: PolicyReloader?
         var accessLog: AccessLog?
         var auditLog: AuditLog?
+        var uploadScanner: UploadScanner?
     }
 
     public init(config: GatewayConfig, logger: Logger) throws {
@@ -55,6 +56,7 @@ public final class Gateway: Service, Sendable {
         let resources = try await makeLoopResources(group: group)
         var accessLog: AccessLog?
         var auditLog: AuditLog?
+        var uploadScanner: UploadScanner?
         do {
             // Opening a log file blocks: at start-up only, off the event loops.
             let config = runtime.config
@@ -73,11 +75,19 @@ public final class Gateway: Service, Sendable {
             var policy: PolicyReloader?
             if let policyConfig = runtime.config.policies {
                 let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, logger: logger)
-                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, rateLimitPhase: rateLimits, audit: auditLog, publish: Gateway.publisher(for: resources))
+                // Signatures are read and compiled before the first request (blocking: off the loops).
+                let scannerConfig = runtime.config.scanner ?? ScannerConfig()
+                uploadScanner = try await NIOThreadPool.singleton.runIfActive { [logger] in
+                    try UploadScanner.make(config: scannerConfig, group: group, logger: logger)
+                }
+                policy = try await PolicyReloader.start(
+                    config: policyConfig, logger: logger, rateLimitPhase: rateLimits, uploadScanPhase: uploadScanner.map { UploadScanPhase(scanner: $0) },
+                    audit: auditLog, publish: Gateway.publisher(for: resources))
             }
             var state = try await bindListeners(group: group, resources: resources)
             state.accessLog = accessLog
             state.auditLog = auditLog
+            state.uploadScanner = uploadScanner
             if accessLog != nil || auditLog != nil {
                 // logrotate: SIGUSR1 reopens the log files after they were moved away.
                 state.reloads.append(Task { [accessLog, auditLog] in
@@ -107,6 +117,7 @@ public final class Gateway: Service, Sendable {
             await Gateway.stop(resources)
             await accessLog?.close()
             await auditLog?.close()
+            await uploadScanner?.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -287,6 +298,7 @@ public final class Gateway: Service, Sendable {
         // Every loop's buffered lines are written before the loops stop.
         await state.accessLog?.close()
         await state.auditLog?.close()
+        await state.uploadScanner?.shutdown()
         return state.group
     }
 
@@ -296,11 +308,12 @@ public final class Gateway: Service, Sendable {
         var data: MetricsData
         var policy: StatusReport.PolicyState?
         var logs: [(name: String, writer: LogWriter)]
+        var uploadScanner: UploadScanner?
     }
 
     func gatherMetrics() async -> GatheredMetrics? {
-        guard let (pools, policy, logs) = bound.withLock({ state in
-            state.map { (UnsafeTransfer($0.pools), $0.policy, [("access", $0.accessLog?.writer), ("audit", $0.auditLog?.writer)]) }
+        guard let (pools, policy, logs, uploadScanner) = bound.withLock({ state in
+            state.map { (UnsafeTransfer($0.pools), $0.policy, [("access", $0.accessLog?.writer), ("audit", $0.auditLog?.writer)], $0.uploadScanner) }
         }) else { return nil }
         var total: MetricsData?
         for resources in pools.value {
@@ -317,7 +330,7 @@ public final class Gateway: Service, Sendable {
         if let policy {
             policyState = StatusReport.PolicyState(set: await policy.current, succeeded: await policy.succeeded, failed: await policy.failed, lastProblems: await policy.lastProblems)
         }
-        return GatheredMetrics(data: total, policy: policyState, logs: logs.compactMap { name, writer in writer.map { (name, $0) } })
+        return GatheredMetrics(data: total, policy: policyState, logs: logs.compactMap { name, writer in writer.map { (name, $0) } }, uploadScanner: uploadScanner)
     }
 
     /// The `/metrics` page.
@@ -326,6 +339,7 @@ public final class Gateway: Service, Sendable {
         var renderer = MetricsRenderer(runtime: runtime)
         renderer.logs = gathered.logs
         renderer.policy = gathered.policy.map { ($0.set, $0.succeeded, $0.failed) }
+        renderer.uploadScanner = gathered.uploadScanner
         return renderer.render(gathered.data)
     }
 

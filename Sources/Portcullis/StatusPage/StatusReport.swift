@@ -175,6 +175,9 @@ struct StatusReport: Encodable {
                     refusals: rule.limitedCount.load(ordering: .relaxed), bans: rule.banCount.load(ordering: .relaxed), limits: rule.policyHeader
                 ))
             }
+            for rule in set.uploads.rules {
+                rules.append(RuleFigures(kind: "upload", name: rule.name, mode: rule.common.mode.rawValue, match: rule.match.description, location: location(rule.common)))
+            }
             return PolicyFigures(
                 digest: set.digest, files: set.files.map { ($0 as NSString).lastPathComponent },
                 reloadsOk: policy.succeeded, reloadsFailed: policy.failed,
