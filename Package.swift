@@ -51,9 +51,12 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                "CHiredis",
             ],
             swiftSettings: releaseSwiftSettings
         ),
+        // hiredis for the Redis protocol (encode and decode only; NIO moves the bytes).
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .executableTarget(
             name: "portcullis",
             dependencies: [

@@ -49,7 +49,7 @@ private final class ConfigReader {
 
     func read() -> GatewayConfig? {
         guard let top = root.mapping(
-            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log"],
+            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log", "redis"],
             required: ["listeners", "upstreams", "routes"]
         ) else { return nil }
 
@@ -81,11 +81,12 @@ private final class ConfigReader {
         let policies = top["policies"].flatMap(readPolicies)
         let accessLog = top["access_log"].flatMap(readAccessLog)
         let auditLog = top["audit_log"].flatMap(readAuditLog)
+        let redis = top["redis"].flatMap(RedisConfigReader.read)
 
         return GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
             limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes, policies: policies,
-            accessLog: accessLog, auditLog: auditLog
+            accessLog: accessLog, auditLog: auditLog, redis: redis
         )
     }
 

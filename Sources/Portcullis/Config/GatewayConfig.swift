@@ -16,12 +16,14 @@ public struct GatewayConfig: Sendable {
     public var accessLog: AccessLogConfig?
     /// One JSON line per block, ban, quarantine and policy reload; nil: none.
     public var auditLog: AuditLogConfig?
+    /// The shared rate-limit store; nil: every rule counts in process.
+    public var redis: RedisConfig?
 
     public init(
         workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,
         trustedProxies: [IPNetwork] = [], limits: LimitsConfig = .init(), timeouts: TimeoutsConfig = .init(),
         upstreams: [UpstreamGroupConfig], routes: [RouteConfig], policies: PolicyConfig? = nil,
-        accessLog: AccessLogConfig? = nil, auditLog: AuditLogConfig? = nil
+        accessLog: AccessLogConfig? = nil, auditLog: AuditLogConfig? = nil, redis: RedisConfig? = nil
     ) {
         self.workers = workers
         self.listeners = listeners
@@ -34,6 +36,7 @@ public struct GatewayConfig: Sendable {
         self.policies = policies
         self.accessLog = accessLog
         self.auditLog = auditLog
+        self.redis = redis
     }
 }
 

@@ -25,11 +25,16 @@ public final class RateLimitRule: Sendable {
     /// Allowed responses carry `RateLimit` (and `RateLimit-Policy`).
     public let sendsHeaders: Bool
     public let onStoreError: StoreErrorAction
+    /// Where the counters live; nil: the config's default (`redis.default_store`).
+    public let store: RateLimitStoreChoice?
     /// Verifies bearer tokens for `jwt:` key parts; nil when the key has none.
     public let tokens: JWTClaimVerifier?
     /// Distinguishes this rule's counters from every other rule's in a shared store; changes
     /// when the name, key or windows change, so a reloaded rule with new limits starts afresh.
     public let fingerprint: UInt64
+    /// The same, but equal in every process (FNV-1a of the name, key and windows as written):
+    /// keys in the shared store must be the same for every instance.
+    public let sharedFingerprint: UInt64
     /// The whole `RateLimit-Policy` field value, e.g. `"login";q=5;w=60`.
     public let policyHeader: String
     /// The longest window: how long a key's counters can matter after its last request.
@@ -39,9 +44,11 @@ public final class RateLimitRule: Sendable {
     /// For metrics; they count from the rule's compilation (a reload starts them at zero).
     public let limitedCount = Atomic<Int>(0)
     public let banCount = Atomic<Int>(0)
+    /// Requests the shared store failed (decided by `on_store_error` instead), by reason.
+    public let storeFallbacks = RateLimitStoreFallbacks()
 
     public init(common: PolicyRuleCommon, key: RateLimitKeySpec, fallbackKey: RateLimitKeySpec?, windows: [RateLimitWindow],
-                penalty: RateLimitPenalty?, sendsHeaders: Bool, onStoreError: StoreErrorAction, tokens: JWTClaimVerifier?) {
+                penalty: RateLimitPenalty?, sendsHeaders: Bool, onStoreError: StoreErrorAction, tokens: JWTClaimVerifier?, store: RateLimitStoreChoice? = nil) {
         precondition(!windows.isEmpty && windows.count <= Self.maximumWindows, "a rule has 1 to \(Self.maximumWindows) windows")
         self.common = common
         self.match = common.match
@@ -53,12 +60,18 @@ public final class RateLimitRule: Sendable {
         self.penalty = penalty
         self.sendsHeaders = sendsHeaders
         self.onStoreError = onStoreError
+        self.store = store
         self.tokens = tokens
         var hasher = Hasher()
         hasher.combine(common.name)
         hasher.combine(key)
         hasher.combine(windows)
         self.fingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
+        var stable: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in "\(common.name)|\(key)|\(windows.map(\.description).joined(separator: ","))".utf8 {
+            stable = (stable ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        self.sharedFingerprint = stable
         self.policyHeader = windows.map(\.policyItem).joined(separator: ", ")
         self.longestWindow = windows.map(\.length).max() ?? 0
     }

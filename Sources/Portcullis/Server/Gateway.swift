@@ -72,7 +72,7 @@ public final class Gateway: Service, Sendable {
             }
             var policy: PolicyReloader?
             if let policyConfig = runtime.config.policies {
-                let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, logger: logger)
+                let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, shared: runtime.redis, logger: logger)
                 policy = try await PolicyReloader.start(config: policyConfig, logger: logger, rateLimitPhase: rateLimits, audit: auditLog, publish: Gateway.publisher(for: resources))
             }
             var state = try await bindListeners(group: group, resources: resources)
@@ -342,7 +342,9 @@ public final class Gateway: Service, Sendable {
         for group in runtime.upstreamGroups where group.healthyEndpointCount == 0 {
             reasons.append("upstream '\(group.name)' has no healthy endpoint")
         }
-        return ReadinessReport(ready: reasons.isEmpty, reasons: reasons)
+        // Redis failing degrades shared limits (they fall back per rule) but the gateway serves on.
+        let degraded = [runtime.redis?.client.degradedReason].compactMap { $0 }
+        return ReadinessReport(ready: reasons.isEmpty, reasons: reasons, degraded: degraded)
     }
 }
 
