@@ -5,15 +5,19 @@ enum RedisConfigReader {
 
     static func read(_ value: YAMLValue) -> RedisConfig? {
         guard let fields = value.mapping(allowed: keys, required: ["url"]) else { return nil }
-        guard let urlValue = fields["url"], let url = urlValue.string() else { return nil }
-        var config: RedisConfig
-        switch RedisConfig.parse(url: url) {
-        case .success(let parsed): config = parsed
-        case .failure(let error):
-            urlValue.report("\(urlValue.path) \(error.message); found '\(url)'")
-            return nil
-        }
+        // A bad URL is reported; the other keys are still read, so every problem shows at once.
         var ok = true
+        var config = RedisConfig(endpoint: .tcp(host: "127.0.0.1", port: 6379))
+        if let urlValue = fields["url"], let url = urlValue.string() {
+            switch RedisConfig.parse(url: url) {
+            case .success(let parsed): config = parsed
+            case .failure(let error):
+                urlValue.report("\(urlValue.path) \(error.message); found '\(url)'")
+                ok = false
+            }
+        } else {
+            ok = false
+        }
         if let field = fields["username"] {
             if let text = field.string() { config.username = text } else { ok = false }
         }
