@@ -62,11 +62,18 @@ struct RedisClusterTests {
         // 10 counted before; 10 more allowed, then the limit holds.
         #expect(statuses == Array(repeating: 200, count: 10) + Array(repeating: 429, count: 4))
         #expect(try target.cli(["EXISTS", key]).trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        var asks = 0.0, moves = 0.0
         for gateway in [first, second] {
             let metrics = try await RedisGateways.metrics(gateway)
+            asks += RedisGateways.sample(metrics, "portcullis_redis_redirections_total{kind=\"ask\"}") ?? 0
+            moves += RedisGateways.sample(metrics, "portcullis_redis_redirections_total{kind=\"moved\"}") ?? 0
             #expect(RedisGateways.sample(metrics, "portcullis_redis_requests_total{outcome=\"error\"}") == 0, "\(metrics)")
             #expect(RedisGateways.sample(metrics, "portcullis_rate_limit_store_fallbacks_total{rule=\"clustered\",reason=\"error\"}") == 0)
         }
+        // Both paths were taken: ASK during the migration, MOVED after it (once per event loop
+        // that held the old map, then the refreshed map routes directly).
+        #expect(asks >= 4)
+        #expect(moves >= 1)
         await upstream.stop()
     }
 }

@@ -142,6 +142,9 @@ extension MetricsRenderer {
         for (index, outcome) in RedisClient.outcomes.enumerated() {
             out.sample("portcullis_redis_requests_total", [("outcome", outcome)], redis.client.count(outcome: index))
         }
+        out.family("portcullis_redis_redirections_total", type: "counter", help: "Redis Cluster redirections followed, by kind: moved (the slot map is refreshed) or ask (a slot being migrated).")
+        out.sample("portcullis_redis_redirections_total", [("kind", "moved")], redis.client.redirections.moved.load(ordering: .relaxed))
+        out.sample("portcullis_redis_redirections_total", [("kind", "ask")], redis.client.redirections.ask.load(ordering: .relaxed))
         out.family("portcullis_redis_circuit_open", type: "gauge", help: "1 while the circuit breaker keeps requests from Redis (rules fall back), 0 otherwise.")
         out.sample("portcullis_redis_circuit_open", [], redis.client.isCircuitOpen ? 1 : 0)
     }

@@ -16,6 +16,8 @@ public final class RedisClient: Sendable {
     private let failed = Atomic<Int>(0)
     private let timedOut = Atomic<Int>(0)
     private let notSent = Atomic<Int>(0)
+    /// `MOVED` and `ASK` answers followed (a Redis Cluster resharding shows here).
+    public let redirections = RedisRedirections()
 
     public static let outcomes = ["ok", "error", "timeout", "circuit_open"]
 
@@ -46,7 +48,7 @@ public final class RedisClient: Sendable {
 
     func loopClient(on loop: EventLoop) -> RedisLoopClient {
         if let client = loopClients.currentValue, client.loop === loop { return client }
-        let client = RedisLoopClient(loop: loop, config: config)
+        let client = RedisLoopClient(loop: loop, config: config, redirections: redirections)
         loopClients.currentValue = client
         return client
     }

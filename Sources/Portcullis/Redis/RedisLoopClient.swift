@@ -16,15 +16,17 @@ final class RedisLoopClient {
 
     let loop: EventLoop
     private let config: RedisConfig
+    private let redirected: RedisRedirections
     private var pools: [RedisEndpoint: RedisNodePool] = [:]
     private var topology = Topology.unknown
     private var slots = RedisClusterSlots()
     private var discovery: EventLoopFuture<Void>?
     private var refreshing = false
 
-    init(loop: EventLoop, config: RedisConfig) {
+    init(loop: EventLoop, config: RedisConfig, redirections: RedisRedirections) {
         self.loop = loop
         self.config = config
+        self.redirected = redirections
     }
 
     /// Sends a command whose keys hash to `slot`. The future fails only when no reply came
@@ -70,6 +72,7 @@ final class RedisLoopClient {
                 text.hasPrefix("MOVED ") || text.hasPrefix("ASK "), let target = RedisClusterSlots.redirection(text)
             else { return loop.makeSucceededFuture(reply) }
             if text.hasPrefix("MOVED ") {
+                redirected.moved.wrappingAdd(1, ordering: .relaxed)
                 // The slot has a new owner for good: remember it now, and re-read the whole map,
                 // since a resharding usually moves more than one slot.
                 topology = .cluster
@@ -78,6 +81,7 @@ final class RedisLoopClient {
                 return route(command, slot: slot, to: target.endpoint, redirections: redirections + 1)
             }
             // ASK: this one command goes to the importing node, the map stays as it is.
+            redirected.ask.wrappingAdd(1, ordering: .relaxed)
             return route(command, slot: slot, to: target.endpoint, redirections: redirections + 1, asking: true)
         }
     }

@@ -13,7 +13,7 @@ final class RedisCluster: @unchecked Sendable {
         var nodes: [RedisServer] = []
         do {
             for _ in 0..<3 {
-                let port = try FreePort.next()
+                let port = try clusterPort()
                 nodes.append(try await RedisServer.start(port: port, arguments: [
                     "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                     "--cluster-node-timeout", "5000",
@@ -33,6 +33,15 @@ final class RedisCluster: @unchecked Sendable {
             for node in nodes { node.stop() }
             throw error
         }
+    }
+
+    /// A free port whose cluster-bus port (port + 10000) is free and valid too.
+    private static func clusterPort() throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<55_000)
+            if FreePort.isFree(port), FreePort.isFree(port + 10_000) { return port }
+        }
+        throw TestFailure("no free pair of ports for a cluster node")
     }
 
     func nodeId(_ node: RedisServer) throws -> String {
