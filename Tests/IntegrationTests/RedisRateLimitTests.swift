@@ -117,6 +117,25 @@ struct RedisRateLimitTests {
         await upstream.stop()
     }
 
+    @Test func aUnixSocketWithADatabase() async throws {
+        let socketDirectory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: socketDirectory) }
+        let socket = socketDirectory.appendingPathComponent("redis.sock").path
+        let redis = try await RedisServer.start(arguments: ["--unixsocket", socket, "--unixsocketperm", "700"])
+        defer { redis.stop() }
+        let upstream = try await RecordingUpstream.start()
+        let gateway = try await RedisGateways.start(upstream: upstream, redis: RedisGateways.section(url: "unix://\(socket)?db=1"), policy: Self.policy)
+        defer { gateway.stop() }
+        for attempt in 1...3 {
+            let response = try await RedisGateways.post(gateway, "/api/ping")
+            #expect(response.status == 200)
+            #expect(response.header("RateLimit")?.hasPrefix("\"shared\";r=\(10 - attempt);") == true)
+        }
+        #expect(try redis.keys(database: 1).contains { $0.hasPrefix("{shared:") })
+        #expect(try redis.keys(database: 0).isEmpty)
+        await upstream.stop()
+    }
+
     @Test func theRedisURLFlagMakesRedisTheDefaultStore() async throws {
         let redis = try await RedisServer.start(password: "flag-pass")
         defer { redis.stop() }

@@ -35,4 +35,15 @@ import Testing
         #expect(breaker.recordFailure("x") == nil)
         #expect(breaker.recordFailure("x") == 10)
     }
+
+    @Test func aLateSuccessClosesTheCircuitAndEndsTheProbes() {
+        let breaker = RedisCircuitBreaker(threshold: 1, backoff: 10, maxBackoff: 40)
+        #expect(breaker.recordFailure("x") == 10)
+        // An answer to a request sent before the circuit opened arrives: closed.
+        breaker.recordSuccess()
+        #expect(!breaker.isOpen)
+        // The probe scheduled meanwhile fails: no further probe, and the next failure opens anew.
+        #expect(breaker.probeFailed("x") == nil)
+        #expect(breaker.recordFailure("x") == 10)
+    }
 }

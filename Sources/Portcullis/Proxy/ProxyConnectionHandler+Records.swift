@@ -60,6 +60,7 @@ extension ProxyConnectionHandler {
         guard let requestContext = exchange.requestContext else { return decisions }
         requestContext.decisions.forEach { decisions.append($0) }
         requestContext.rateLimit.shadowHits.forEach { decisions.append($0) }
+        requestContext.rateLimit.deferred?.shadowHits.forEach { decisions.append($0) }
         if let (rule, decision) = requestContext.rateLimit.resolved {
             let outcome: AccessLogDecision.Outcome = decision.storeError ? .storeError
                 : decision.verdict == .allowed ? .allowed : (decision.verdict == .banned || decision.banStarted > 0 ? .banned : .limited)

@@ -33,12 +33,20 @@ extension RateLimitPhase {
             resumed.deferred = deferred
             let outcome = apply(decision, rule: rule, request: request, state: &resumed)
                 ?? evaluate(policy, from: index + 1, request: request, state: &resumed, eventLoop: eventLoop, tokenResolved: false)
-            if let rule = resumed.rule {
-                deferred.rule = rule
-                deferred.decision = resumed.decision
-            }
+            deferred.absorb(resumed)
             if case .pending(let next) = outcome { return next }
             return eventLoop.makeSucceededFuture(outcome)
         })
+    }
+}
+
+extension RateLimitDeferredState {
+    /// Takes what an evaluation resumed after an asynchronous step decided.
+    func absorb(_ state: RateLimitState) {
+        if let rule = state.rule {
+            self.rule = rule
+            decision = state.decision
+        }
+        state.shadowHits.forEach { shadowHits.append($0) }
     }
 }

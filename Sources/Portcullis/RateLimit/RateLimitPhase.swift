@@ -144,10 +144,7 @@ public final class RateLimitPhase: RequestPhase {
             var resumed = RateLimitState()
             resumed.deferred = deferred
             let outcome = self.evaluate(policy, from: index, request: request, state: &resumed, eventLoop: eventLoop, tokenResolved: true)
-            if let rule = resumed.rule {
-                deferred.rule = rule
-                deferred.decision = resumed.decision
-            }
+            deferred.absorb(resumed)
             // A shared store's decision may follow the token's verification.
             if case .pending(let next) = outcome { return next }
             return eventLoop.makeSucceededFuture(outcome)

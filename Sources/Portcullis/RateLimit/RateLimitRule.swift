@@ -39,6 +39,10 @@ public final class RateLimitRule: Sendable {
     public let policyHeader: String
     /// The longest window: how long a key's counters can matter after its last request.
     let longestWindow: Int64
+    /// What the shared store's script is given besides the key: the key suffixes (one per window,
+    /// and the penalty's) and the arguments (`RedisRateLimitScript`), built once here.
+    let redisKeySuffixes: [String]
+    let redisArguments: [String]
 
     /// Requests this rule refused (or, in shadow mode, would have refused), and bans it began.
     /// For metrics; they count from the rule's compilation (a reload starts them at zero).
@@ -74,6 +78,16 @@ public final class RateLimitRule: Sendable {
         self.sharedFingerprint = stable
         self.policyHeader = windows.map(\.policyItem).joined(separator: ", ")
         self.longestWindow = windows.map(\.length).max() ?? 0
+        self.redisKeySuffixes = windows.map { ":" + String($0.length / 1_000_000) } + (penalty == nil ? [] : [":p"])
+        var arguments = [String(windows.count)]
+        for window in windows { arguments += [String(window.requests), String(window.length / 1000)] }
+        if let penalty {
+            arguments += [String(penalty.afterViolations), String(penalty.within / 1000), String(penalty.ban / 1000),
+                          String(penalty.growth), String(penalty.maxBan / 1000), String(penalty.forgetAfter / 1000)]
+        } else {
+            arguments += ["0", "0", "0", "1", "0", "0"]
+        }
+        self.redisArguments = arguments
     }
 
     public var name: String { common.name }

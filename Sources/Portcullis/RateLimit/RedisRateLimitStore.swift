@@ -50,21 +50,10 @@ public final class RedisRateLimitStore: Sendable {
     }
 
     static func arguments(rule: RateLimitRule, prefix: String, sha: String, command: String = "EVALSHA") -> [String] {
-        var arguments = [command, sha, String(rule.limits.count + (rule.penalty == nil ? 0 : 1))]
-        arguments.reserveCapacity(4 + 3 * rule.limits.count + 8)
-        for window in rule.limits { arguments.append(prefix + ":" + String(window.length / 1_000_000)) }
-        if rule.penalty != nil { arguments.append(prefix + ":p") }
-        arguments.append(String(rule.limits.count))
-        for window in rule.limits {
-            arguments.append(String(window.requests))
-            arguments.append(String(window.length / 1000))
-        }
-        if let penalty = rule.penalty {
-            arguments += [String(penalty.afterViolations), String(penalty.within / 1000), String(penalty.ban / 1000),
-                          String(penalty.growth), String(penalty.maxBan / 1000), String(penalty.forgetAfter / 1000)]
-        } else {
-            arguments += ["0", "0", "0", "1", "0", "0"]
-        }
+        var arguments = [command, sha, String(rule.redisKeySuffixes.count)]
+        arguments.reserveCapacity(3 + rule.redisKeySuffixes.count + rule.redisArguments.count)
+        for suffix in rule.redisKeySuffixes { arguments.append(prefix + suffix) }
+        arguments.append(contentsOf: rule.redisArguments)
         return arguments
     }
 

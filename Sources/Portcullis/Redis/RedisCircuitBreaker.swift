@@ -57,9 +57,14 @@ final class RedisCircuitBreaker: Sendable {
         }
     }
 
-    /// A probe failed: the delay before the next one (doubled, at most `maxBackoff`).
-    func probeFailed(_ reason: String) -> Int64 {
+    /// A probe failed: the delay before the next one (doubled, at most `maxBackoff`); nil when
+    /// the circuit closed meanwhile (a late answer to an earlier request), so no probe follows.
+    func probeFailed(_ reason: String) -> Int64? {
         state.withLock { state in
+            guard open.load(ordering: .relaxed) else {
+                state.probing = false
+                return nil
+            }
             state.reason = reason
             state.backoff = min(maxBackoff, state.backoff * 2)
             return state.backoff

@@ -109,8 +109,9 @@ public final class RedisClient: Sendable {
                     breaker.recordSuccess()
                     logger.notice("redis answers again: shared rate limits resume", metadata: ["redis.endpoint": "\(config.endpoint)"])
                 case .failure(let error):
-                    let next = breaker.probeFailed((error as? RedisError)?.detail ?? "\(error)")
-                    scheduleProbe(on: loop, after: next)
+                    if let next = breaker.probeFailed((error as? RedisError)?.detail ?? "\(error)") {
+                        scheduleProbe(on: loop, after: next)
+                    }
                 }
             }
         }

@@ -44,8 +44,23 @@ final class RedisNodePool {
         return promises.map(\.futureResult)
     }
 
+    /// One command: the common case, without the arrays.
     func send(_ command: ByteBuffer) -> EventLoopFuture<RedisReply> {
-        send([command])[0]
+        let index = next
+        next = (next + 1) % channels.count
+        let promise = loop.makePromise(of: RedisReply.self)
+        if let channel = channels[index], channel.isActive {
+            channel.write(RedisConnectionHandler.Command(bytes: command, promise: promise), promise: nil)
+        } else {
+            let pending = connecting[index] ?? connect(index)
+            pending.whenComplete { result in
+                switch result {
+                case .success(let channel): channel.write(RedisConnectionHandler.Command(bytes: command, promise: promise), promise: nil)
+                case .failure(let error): promise.fail(error as? RedisError ?? RedisError(.error, "cannot connect to Redis at \(self.endpoint): \(error)"))
+                }
+            }
+        }
+        return promise.futureResult
     }
 
     private static func write(_ commands: [ByteBuffer], promises: [EventLoopPromise<RedisReply>], on channel: Channel) {
