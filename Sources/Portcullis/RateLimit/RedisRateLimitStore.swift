@@ -12,6 +12,11 @@ public final class RedisRateLimitStore: Sendable {
         self.client = client
     }
 
+    /// Connects every loop and loads the script ahead of the first decision.
+    public func warmUp(loops: [EventLoop]) {
+        for loop in loops { client.warmUp(on: loop, script: RedisRateLimitScript.source) }
+    }
+
     /// Whether `rule` counts here (its `store`, or the config's default when it names none).
     @inline(__always)
     public func serves(_ rule: RateLimitRule) -> Bool {

@@ -53,6 +53,20 @@ public final class RedisClient: Sendable {
         return client
     }
 
+    /// Opens a loop's connections, learns whether Redis is a cluster and loads `script`, before
+    /// the first request needs them (a cold first decision would take several round trips).
+    /// Failures are only logged: requests find out for themselves.
+    public func warmUp(on loop: EventLoop, script: String) {
+        loop.execute { [self] in
+            let client = loopClient(on: loop)
+            client.probe().flatMap {
+                client.send(RedisCommandEncoder.encode(["SCRIPT", "LOAD", script]), slot: 0)
+            }.whenFailure { [logger, config] error in
+                logger.debug("redis warm-up failed", metadata: ["redis.endpoint": "\(config.endpoint)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// Runs one request (`body` may send several commands, e.g. a script load and a retry)
     /// through the circuit breaker and within the budget, counting its outcome. The future fails
     /// with a `RedisError` whose reason says why.

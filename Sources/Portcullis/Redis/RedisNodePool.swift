@@ -36,7 +36,7 @@ final class RedisNodePool {
                 switch result {
                 case .success(let channel): Self.write(commands, promises: promises, on: channel)
                 case .failure(let error):
-                    let failure = error as? RedisError ?? RedisError(.error, "cannot connect to Redis at \(self.endpoint): \(error)")
+                    let failure = self.connectFailure(error)
                     for promise in promises { promise.fail(failure) }
                 }
             }
@@ -56,11 +56,20 @@ final class RedisNodePool {
             pending.whenComplete { result in
                 switch result {
                 case .success(let channel): channel.write(RedisConnectionHandler.Command(bytes: command, promise: promise), promise: nil)
-                case .failure(let error): promise.fail(error as? RedisError ?? RedisError(.error, "cannot connect to Redis at \(self.endpoint): \(error)"))
+                case .failure(let error): promise.fail(self.connectFailure(error))
                 }
             }
         }
         return promise.futureResult
+    }
+
+    /// A connection that could not be opened, said shortly (for logs and `/readyz`).
+    private func connectFailure(_ error: Error) -> RedisError {
+        if let error = error as? RedisError { return error }
+        if let error = error as? NIOConnectionError, let last = error.connectionErrors.last {
+            return RedisError(.error, "cannot connect to Redis at \(endpoint): \(last.error)")
+        }
+        return RedisError(.error, "cannot connect to Redis at \(endpoint): \(error)")
     }
 
     private static func write(_ commands: [ByteBuffer], promises: [EventLoopPromise<RedisReply>], on channel: Channel) {

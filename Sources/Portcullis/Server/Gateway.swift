@@ -53,6 +53,7 @@ public final class Gateway: Service, Sendable {
         let workers = runtime.config.workers ?? CPUAffinity.usableCPUCount()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         let resources = try await makeLoopResources(group: group)
+        runtime.redis?.warmUp(loops: resources.map(\.pool.eventLoop))
         var accessLog: AccessLog?
         var auditLog: AuditLog?
         do {
