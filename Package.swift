@@ -61,9 +61,12 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .target(name: "CClamAV", condition: .when(traits: ["ClamAVInProcess"])),
+                "CHiredis",
             ],
             swiftSettings: releaseSwiftSettings
         ),
+        // hiredis for the Redis protocol (encode and decode only; NIO moves the bytes).
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .executableTarget(
             name: "portcullis",
             dependencies: [

@@ -21,6 +21,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
+    @Option(help: ArgumentHelp("Share rate limits through this Redis (redis://[:password@]host:port/db, unix:///path or a socket path): the store of every rule that names none. Default: $PORTCULLIS_REDIS_URL, else the config's redis section.", valueName: "url"))
+    var redisURL: String?
+
     func run() async throws {
         MallocTuning.reexecuteWithLargerCacheIfNeeded()
         let level = logLevel
@@ -30,7 +33,17 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "portcullis")
-        let config = try options.load()
+        var config = try options.load()
+        if let url = redisURL ?? ProcessInfo.processInfo.environment["PORTCULLIS_REDIS_URL"], !url.isEmpty {
+            switch RedisConfig.overriding(config.redis, url: url) {
+            case .success(let redis):
+                config.redis = redis
+            case .failure(let error):
+                var standardError = FileHandle.standardError
+                print("--redis-url \(error.message)", to: &standardError)
+                throw ExitCode(2)
+            }
+        }
         let gateway = try Gateway(config: config, logger: logger)
         do {
             try await gateway.start()

@@ -189,7 +189,7 @@ import Testing
 
     @Test func unknownKeyWithNothingCloseListsTheKeys() {
         #expect(problems("frobnicate: 1\n" + Self.minimal) == [
-            "test.yaml:1:1: unknown key 'frobnicate' in the top level; expected one of workers, listeners, admin, trusted_proxies, limits, timeouts, upstreams, routes, policies, access_log, audit_log, scanner",
+            "test.yaml:1:1: unknown key 'frobnicate' in the top level; expected one of workers, listeners, admin, trusted_proxies, limits, timeouts, upstreams, routes, policies, access_log, audit_log, scanner, redis",
         ])
     }
 

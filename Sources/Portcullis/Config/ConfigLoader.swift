@@ -49,7 +49,7 @@ private final class ConfigReader {
 
     func read() -> GatewayConfig? {
         guard let top = root.mapping(
-            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log", "scanner"],
+            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log", "scanner", "redis"],
             required: ["listeners", "upstreams", "routes"]
         ) else { return nil }
 
@@ -82,11 +82,12 @@ private final class ConfigReader {
         let accessLog = top["access_log"].flatMap(readAccessLog)
         let auditLog = top["audit_log"].flatMap(readAuditLog)
         let scanner = top["scanner"].flatMap(ScannerConfigReader.read)
+        let redis = top["redis"].flatMap(RedisConfigReader.read)
 
         return GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
             limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes, policies: policies,
-            accessLog: accessLog, auditLog: auditLog, scanner: scanner
+            accessLog: accessLog, auditLog: auditLog, scanner: scanner, redis: redis
         )
     }
 

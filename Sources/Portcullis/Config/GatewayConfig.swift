@@ -18,12 +18,14 @@ public struct GatewayConfig: Sendable {
     public var auditLog: AuditLogConfig?
     /// How uploads are scanned (`uploads:` policy rules); nil: the defaults (libclamav, `signatures/`).
     public var scanner: ScannerConfig?
+    /// The shared rate-limit store; nil: every rule counts in process.
+    public var redis: RedisConfig?
 
     public init(
         workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,
         trustedProxies: [IPNetwork] = [], limits: LimitsConfig = .init(), timeouts: TimeoutsConfig = .init(),
         upstreams: [UpstreamGroupConfig], routes: [RouteConfig], policies: PolicyConfig? = nil,
-        accessLog: AccessLogConfig? = nil, auditLog: AuditLogConfig? = nil, scanner: ScannerConfig? = nil
+        accessLog: AccessLogConfig? = nil, auditLog: AuditLogConfig? = nil, scanner: ScannerConfig? = nil, redis: RedisConfig? = nil
     ) {
         self.workers = workers
         self.listeners = listeners
@@ -37,6 +39,7 @@ public struct GatewayConfig: Sendable {
         self.accessLog = accessLog
         self.auditLog = auditLog
         self.scanner = scanner
+        self.redis = redis
     }
 }
 

@@ -99,6 +99,8 @@ struct MetricsRenderer {
         out.family("portcullis_rate_limit_evictions_total", type: "counter", help: "Live keys forgotten to make room for new ones (an attacker rotating keys shows here).")
         out.sample("portcullis_rate_limit_evictions_total", [], store.evictions)
 
+        if let redis = runtime.redis { renderRedis(redis, into: &out) }
+
         if let policy {
             out.family("portcullis_rate_limit_refusals_total", type: "counter", help: "Requests a rate-limit rule refused (mode shadow: would have refused), by rule, since the rule was loaded.")
             for rule in policy.set.rateLimits.rules {
@@ -107,6 +109,14 @@ struct MetricsRenderer {
             out.family("portcullis_rate_limit_bans_total", type: "counter", help: "Bans a rate-limit rule began, by rule, since the rule was loaded.")
             for rule in policy.set.rateLimits.rules {
                 out.sample("portcullis_rate_limit_bans_total", [("rule", rule.name), ("mode", rule.mode.rawValue)], rule.banCount.load(ordering: .relaxed))
+            }
+            if let redis = runtime.redis {
+                out.family("portcullis_rate_limit_store_fallbacks_total", type: "counter", help: "Requests whose shared-store (Redis) decision failed and were decided by the rule's on_store_error instead, by rule and reason (error, timeout, circuit_open), since the rule was loaded.")
+                for rule in policy.set.rateLimits.rules where redis.serves(rule) {
+                    for reason in RedisError.Reason.allCases {
+                        out.sample("portcullis_rate_limit_store_fallbacks_total", [("rule", rule.name), ("reason", reason.rawValue)], rule.storeFallbacks.count(reason))
+                    }
+                }
             }
             out.family("portcullis_policy_reloads_total", type: "counter", help: "Policy reloads by result: ok (published) or failed (refused, the previous policy kept).")
             out.sample("portcullis_policy_reloads_total", [("result", "ok")], policy.succeeded)
@@ -125,5 +135,20 @@ struct MetricsRenderer {
             for (name, writer) in logs { out.sample("portcullis_log_write_errors_total", [("log", name)], writer.writeErrors) }
         }
         return out.text
+    }
+}
+
+extension MetricsRenderer {
+    /// The shared rate-limit store's client: its requests by outcome and its circuit breaker.
+    func renderRedis(_ redis: RedisRateLimitStore, into out: inout PrometheusTextWriter) {
+        out.family("portcullis_redis_requests_total", type: "counter", help: "Rate-limit decisions sent to Redis, by outcome: ok, error (refused, lost, error reply), timeout (over redis.timeout), circuit_open (not sent).")
+        for (index, outcome) in RedisClient.outcomes.enumerated() {
+            out.sample("portcullis_redis_requests_total", [("outcome", outcome)], redis.client.count(outcome: index))
+        }
+        out.family("portcullis_redis_redirections_total", type: "counter", help: "Redis Cluster redirections followed, by kind: moved (the slot map is refreshed) or ask (a slot being migrated).")
+        out.sample("portcullis_redis_redirections_total", [("kind", "moved")], redis.client.redirections.moved.load(ordering: .relaxed))
+        out.sample("portcullis_redis_redirections_total", [("kind", "ask")], redis.client.redirections.ask.load(ordering: .relaxed))
+        out.family("portcullis_redis_circuit_open", type: "gauge", help: "1 while the circuit breaker keeps requests from Redis (rules fall back), 0 otherwise.")
+        out.sample("portcullis_redis_circuit_open", [], redis.client.isCircuitOpen ? 1 : 0)
     }
 }

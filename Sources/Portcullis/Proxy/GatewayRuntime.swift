@@ -13,6 +13,8 @@ public final class GatewayRuntime: Sendable {
     public let logger: Logger
     /// Rate-limit counters for every event loop and every policy snapshot (a reload keeps them).
     public let rateLimitStore: RateLimitStore
+    /// The shared rate-limit store, when `redis:` is configured (connections open on first use).
+    public let redis: RedisRateLimitStore?
     let activeConnections = Atomic<Int>(0)
 
     /// Resolves endpoint host names now (blocking, at start-up only, never on an event loop).
@@ -34,6 +36,7 @@ public final class GatewayRuntime: Sendable {
         self.addressResolver = ClientAddressResolver(trustedProxies: config.trustedProxies)
         self.hygiene = RequestHygiene(maxURIBytes: config.limits.maxURIBytes)
         self.rateLimitStore = RateLimitStore(capacity: config.limits.maxRateLimitKeys)
+        self.redis = config.redis.map { RedisRateLimitStore(client: RedisClient(config: $0, logger: logger)) }
     }
 
     public var currentConnections: Int { activeConnections.load(ordering: .relaxed) }

@@ -61,8 +61,10 @@ extension ProxyConnectionHandler {
         requestContext.decisions.forEach { decisions.append($0) }
         requestContext.rateLimit.shadowHits.forEach { decisions.append($0) }
         if let upload = requestContext.uploadScan?.decision { decisions.append(upload) }
+        requestContext.rateLimit.deferred?.shadowHits.forEach { decisions.append($0) }
         if let (rule, decision) = requestContext.rateLimit.resolved {
-            let outcome: AccessLogDecision.Outcome = decision.verdict == .allowed ? .allowed : (decision.verdict == .banned || decision.banStarted > 0 ? .banned : .limited)
+            let outcome: AccessLogDecision.Outcome = decision.storeError ? .storeError
+                : decision.verdict == .allowed ? .allowed : (decision.verdict == .banned || decision.banStarted > 0 ? .banned : .limited)
             decisions.append(kind: .rateLimit, rule: rule.name, outcome: outcome)
         }
         return decisions

@@ -35,4 +35,11 @@ enum RateLimitAnswer {
             (field, window.remainingPrefix + "0;t=" + String(retry)),
         ])
     }
+
+    /// The 503 of a rule with `on_store_error: deny` while the shared store fails.
+    static func storeUnavailable(rule: RateLimitRule) -> ProblemResponse {
+        ProblemResponse(status: .serviceUnavailable, slug: "rate-limit-store-unavailable",
+                        detail: "the shared rate-limit store is unavailable and rule '\(rule.name)' fails closed; retry shortly",
+                        extraHeaders: [("Retry-After", "1")])
+    }
 }

@@ -20,6 +20,9 @@ public struct RateLimitDecision: Sendable, Equatable {
     /// A ban this request began (nanoseconds; 0: none), and how many bans came before it.
     public var banStarted: Int64 = 0
     public var banLevel: Int = 0
+    /// The shared store failed: the rule's `on_store_error` decided (under `allow`, this is the
+    /// in-process store's decision). Logged and counted as the outcome `store_error`.
+    public var storeError = false
 
     public var isAllowed: Bool { verdict == .allowed }
 

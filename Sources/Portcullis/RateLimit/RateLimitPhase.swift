@@ -11,16 +11,20 @@ import NIOHTTP1
 /// banned and logged exactly as if enforced, but never refuse a request or add a header.
 public final class RateLimitPhase: RequestPhase {
     public let store: RateLimitStore
-    private let clock: @Sendable () -> Int64
+    /// The shared store (Redis), when configured: the rules it serves decide asynchronously there.
+    public let shared: RedisRateLimitStore?
+    let clock: @Sendable () -> Int64
     private let logger: Logger
 
     /// - Parameters:
     ///   - store: the process's store (one for all loops and all policy snapshots, so a reload
-    ///     keeps the counters of unchanged rules).
+    ///     keeps the counters of unchanged rules); also the fallback while Redis fails.
+    ///   - shared: the Redis store, for rules with `store: redis` (or naming none, by default).
     ///   - clock: monotonic nanoseconds; a test passes its own.
-    public init(store: RateLimitStore, logger: Logger = Logger(label: "portcullis.ratelimit"),
+    public init(store: RateLimitStore, shared: RedisRateLimitStore? = nil, logger: Logger = Logger(label: "portcullis.ratelimit"),
                 clock: @escaping @Sendable () -> Int64 = { Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds) }) {
         self.store = store
+        self.shared = shared
         self.logger = logger
         self.clock = clock
     }
@@ -70,7 +74,7 @@ public final class RateLimitPhase: RequestPhase {
         evaluate(policy, from: 0, request: request, state: &state, eventLoop: eventLoop, tokenResolved: false)
     }
 
-    private func evaluate(_ policy: RateLimitPolicy, from start: Int, request: Request, state: inout RateLimitState,
+    func evaluate(_ policy: RateLimitPolicy, from start: Int, request: Request, state: inout RateLimitState,
                           eventLoop: EventLoop, tokenResolved: Bool) -> PhaseOutcome {
         let path = SecurityHeaderPolicy.path(of: request.target)
         let now = clock()
@@ -78,8 +82,9 @@ public final class RateLimitPhase: RequestPhase {
         while let index = policy.nextMatch(from: next, host: request.host, path: path, method: request.method) {
             let rule = policy.rules[index]
             next = index + 1
+            let isShared = shared?.serves(rule) ?? false
             let hashed: RateLimitKey
-            switch key(for: rule, client: request.client, headers: request.headers, now: now) {
+            switch key(for: rule, fingerprint: isShared ? rule.sharedFingerprint : rule.fingerprint, client: request.client, headers: request.headers, now: now) {
             case .key(let built)?:
                 hashed = built
             case .unverifiedToken(let token)? where !tokenResolved:
@@ -90,34 +95,42 @@ public final class RateLimitPhase: RequestPhase {
                 return .proceed
             }
 
+            if isShared, let shared {
+                return decideShared(shared, policy: policy, index: index, key: hashed, rule: rule, request: request, state: &state, eventLoop: eventLoop)
+            }
             let decision = store.decide(hashed, rule: rule, now: now)
-            if decision.banStarted > 0 { logBan(rule: rule, decision: decision, requestId: request.requestId) }
-            if rule.isShadow {
-                if !decision.isAllowed {
-                    logShadow(rule: rule, decision: decision, requestId: request.requestId)
-                    state.shadowHits.append(kind: .rateLimit, rule: rule.name, outcome: .shadow)
-                }
-                continue
-            }
-            state.rule = rule
-            state.decision = decision
+            if let outcome = apply(decision, rule: rule, request: request, state: &state) { return outcome }
+        }
+        return .proceed
+    }
+
+    /// Records a rule's decision in `state`; nil when the rule is a shadow (the next rules go on).
+    func apply(_ decision: RateLimitDecision, rule: RateLimitRule, request: Request, state: inout RateLimitState) -> PhaseOutcome? {
+        if decision.banStarted > 0 { logBan(rule: rule, decision: decision, requestId: request.requestId) }
+        if rule.isShadow {
             if !decision.isAllowed {
-                rule.limitedCount.wrappingAdd(1, ordering: .relaxed)
-                return .respond(RateLimitAnswer.problem(rule: rule, decision: decision))
+                logShadow(rule: rule, decision: decision, requestId: request.requestId)
+                state.shadowHits.append(kind: .rateLimit, rule: rule.name, outcome: .shadow)
             }
-            return .proceed
+            return nil
+        }
+        state.rule = rule
+        state.decision = decision
+        if !decision.isAllowed {
+            rule.limitedCount.wrappingAdd(1, ordering: .relaxed)
+            return .respond(RateLimitAnswer.problem(rule: rule, decision: decision))
         }
         return .proceed
     }
 
     /// The rule's key, or its fallback when a part is missing; nil when neither can be built.
     @inline(__always)
-    private func key(for rule: RateLimitRule, client: IPAddress, headers: HTTPHeaders, now: Int64) -> RateLimitKeySpec.Outcome? {
-        let outcome = rule.key.key(fingerprint: rule.fingerprint, client: client, headers: headers, tokens: rule.tokens, now: now)
+    private func key(for rule: RateLimitRule, fingerprint: UInt64, client: IPAddress, headers: HTTPHeaders, now: Int64) -> RateLimitKeySpec.Outcome? {
+        let outcome = rule.key.key(fingerprint: fingerprint, client: client, headers: headers, tokens: rule.tokens, now: now)
         guard case .missing = outcome else { return outcome }
         guard let fallback = rule.fallbackKey else { return nil }
         // Fallback counters are the rule's too, apart from its primary keys.
-        return fallback.key(fingerprint: rule.fingerprint ^ 0x5DEE_CE66_D1CE_F00D, client: client, headers: headers, tokens: nil, now: now)
+        return fallback.key(fingerprint: fingerprint ^ 0x5DEE_CE66_D1CE_F00D, client: client, headers: headers, tokens: nil, now: now)
     }
 
     /// A bearer token this rule has not seen: verify it off the loop, then decide from the same
@@ -125,14 +138,16 @@ public final class RateLimitPhase: RequestPhase {
     private func verifyThenEvaluate(_ policy: RateLimitPolicy, from index: Int, token: Substring, rule: RateLimitRule, request: Request,
                                     state: inout RateLimitState, eventLoop: EventLoop) -> PhaseOutcome {
         guard let tokens = rule.tokens else { return .proceed }
-        let deferred = RateLimitDeferredState()
+        let deferred = state.deferred ?? RateLimitDeferredState()
         state.deferred = deferred
-        return .pending(tokens.resolve(token, now: clock(), eventLoop: eventLoop).map { [self] in
+        return .pending(tokens.resolve(token, now: clock(), eventLoop: eventLoop).flatMap { [self] in
             var resumed = RateLimitState()
+            resumed.deferred = deferred
             let outcome = self.evaluate(policy, from: index, request: request, state: &resumed, eventLoop: eventLoop, tokenResolved: true)
-            deferred.rule = resumed.rule
-            deferred.decision = resumed.decision
-            return outcome
+            deferred.absorb(resumed)
+            // A shared store's decision may follow the token's verification.
+            if case .pending(let next) = outcome { return next }
+            return eventLoop.makeSucceededFuture(outcome)
         })
     }
 

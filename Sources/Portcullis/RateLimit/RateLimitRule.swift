@@ -25,23 +25,34 @@ public final class RateLimitRule: Sendable {
     /// Allowed responses carry `RateLimit` (and `RateLimit-Policy`).
     public let sendsHeaders: Bool
     public let onStoreError: StoreErrorAction
+    /// Where the counters live; nil: the config's default (`redis.default_store`).
+    public let store: RateLimitStoreChoice?
     /// Verifies bearer tokens for `jwt:` key parts; nil when the key has none.
     public let tokens: JWTClaimVerifier?
     /// Distinguishes this rule's counters from every other rule's in a shared store; changes
     /// when the name, key or windows change, so a reloaded rule with new limits starts afresh.
     public let fingerprint: UInt64
+    /// The same, but equal in every process (FNV-1a of the name, key and windows as written):
+    /// keys in the shared store must be the same for every instance.
+    public let sharedFingerprint: UInt64
     /// The whole `RateLimit-Policy` field value, e.g. `"login";q=5;w=60`.
     public let policyHeader: String
     /// The longest window: how long a key's counters can matter after its last request.
     let longestWindow: Int64
+    /// What the shared store's script is given besides the key: the key suffixes (one per window,
+    /// and the penalty's) and the arguments (`RedisRateLimitScript`), built once here.
+    let redisKeySuffixes: [String]
+    let redisArguments: [String]
 
     /// Requests this rule refused (or, in shadow mode, would have refused), and bans it began.
     /// For metrics; they count from the rule's compilation (a reload starts them at zero).
     public let limitedCount = Atomic<Int>(0)
     public let banCount = Atomic<Int>(0)
+    /// Requests the shared store failed (decided by `on_store_error` instead), by reason.
+    public let storeFallbacks = RateLimitStoreFallbacks()
 
     public init(common: PolicyRuleCommon, key: RateLimitKeySpec, fallbackKey: RateLimitKeySpec?, windows: [RateLimitWindow],
-                penalty: RateLimitPenalty?, sendsHeaders: Bool, onStoreError: StoreErrorAction, tokens: JWTClaimVerifier?) {
+                penalty: RateLimitPenalty?, sendsHeaders: Bool, onStoreError: StoreErrorAction, tokens: JWTClaimVerifier?, store: RateLimitStoreChoice? = nil) {
         precondition(!windows.isEmpty && windows.count <= Self.maximumWindows, "a rule has 1 to \(Self.maximumWindows) windows")
         self.common = common
         self.match = common.match
@@ -53,14 +64,30 @@ public final class RateLimitRule: Sendable {
         self.penalty = penalty
         self.sendsHeaders = sendsHeaders
         self.onStoreError = onStoreError
+        self.store = store
         self.tokens = tokens
         var hasher = Hasher()
         hasher.combine(common.name)
         hasher.combine(key)
         hasher.combine(windows)
         self.fingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
+        var stable: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in "\(common.name)|\(key)|\(windows.map(\.description).joined(separator: ","))".utf8 {
+            stable = (stable ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        self.sharedFingerprint = stable
         self.policyHeader = windows.map(\.policyItem).joined(separator: ", ")
         self.longestWindow = windows.map(\.length).max() ?? 0
+        self.redisKeySuffixes = windows.map { ":" + String($0.length / 1_000_000) } + (penalty == nil ? [] : [":p"])
+        var arguments = [String(windows.count)]
+        for window in windows { arguments += [String(window.requests), String(window.length / 1000)] }
+        if let penalty {
+            arguments += [String(penalty.afterViolations), String(penalty.within / 1000), String(penalty.ban / 1000),
+                          String(penalty.growth), String(penalty.maxBan / 1000), String(penalty.forgetAfter / 1000)]
+        } else {
+            arguments += ["0", "0", "0", "1", "0", "0"]
+        }
+        self.redisArguments = arguments
     }
 
     public var name: String { common.name }

@@ -25,6 +25,8 @@ public struct RateLimitState {
 public final class RateLimitDeferredState: @unchecked Sendable {
     var rule: RateLimitRule?
     var decision: RateLimitDecision?
+    /// Shadow rules decided after the asynchronous step that would have refused the request.
+    public internal(set) var shadowHits = AccessLogDecisions()
 
     init() {}
 }

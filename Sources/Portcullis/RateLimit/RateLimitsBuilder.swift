@@ -1,7 +1,7 @@
 /// Reads the `rate_limits:` sections of every policy file (each a list of rules, in file order)
 /// and compiles them, reporting every problem into the shared collector.
 final class RateLimitsBuilder {
-    static let ruleKeys = ["key", "fallback_key", "limits", "penalty", "headers", "on_store_error", "jwt"]
+    static let ruleKeys = ["key", "fallback_key", "limits", "penalty", "headers", "on_store_error", "store", "jwt"]
     static let limitKeys = ["requests", "per"]
     static let penaltyKeys = ["after_violations", "within", "ban", "growth", "max_ban", "forget_after"]
     static let jwtKeys = ["algorithm", "secret", "public_key", "jwks"]
@@ -34,7 +34,7 @@ final class RateLimitsBuilder {
             }
             let rule = RateLimitRule(
                 common: read.common, key: body.key, fallbackKey: body.fallback, windows: windows, penalty: body.penalty,
-                sendsHeaders: body.headers, onStoreError: body.onStoreError, tokens: body.jwt.map { JWTClaimVerifier(key: $0) }
+                sendsHeaders: body.headers, onStoreError: body.onStoreError, tokens: body.jwt.map { JWTClaimVerifier(key: $0) }, store: body.store
             )
             rules.append((rule, read.isComparable))
         }
@@ -60,6 +60,7 @@ final class RateLimitsBuilder {
         var headers = false
         var onStoreError = RateLimitRule.StoreErrorAction.allow
         var jwt: JWTKeyMaterial?
+        var store: RateLimitStoreChoice?
     }
 
     /// nil when something is wrong (reported already) or a required key is missing (reported by the caller).
@@ -109,6 +110,16 @@ final class RateLimitsBuilder {
                 ok = false
             }
         } else if fields["on_store_error"] != nil {
+            ok = false
+        }
+        if let value = fields["store"], let text = value.string() {
+            if let choice = RateLimitStoreChoice(rawValue: text) {
+                body.store = choice
+            } else {
+                value.report("\(value.path) must be redis (shared by every instance) or local (this process only); found '\(text)'")
+                ok = false
+            }
+        } else if fields["store"] != nil {
             ok = false
         }
         let usesToken = ok && body.key.usesToken

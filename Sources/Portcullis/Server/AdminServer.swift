@@ -56,6 +56,11 @@ final class AdminHandler: ChannelInboundHandler {
                 if index > 0 { body.writeString(",") }
                 JSONString.write(reason, to: &body)
             }
+            body.writeString("],\"degraded\":[")
+            for (index, reason) in report.degraded.enumerated() {
+                if index > 0 { body.writeString(",") }
+                JSONString.write(reason, to: &body)
+            }
             body.writeString("]}\n")
             write(context: context, head: head, status: report.ready ? .ok : .serviceUnavailable, contentType: "application/json", body: String(buffer: body))
         case (.GET, "/metrics"), (.HEAD, "/metrics"):

@@ -54,6 +54,7 @@ public final class Gateway: Service, Sendable {
         let workers = runtime.config.workers ?? CPUAffinity.usableCPUCount()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         let resources = try await makeLoopResources(group: group)
+        runtime.redis?.warmUp(loops: resources.map(\.pool.eventLoop))
         var accessLog: AccessLog?
         var auditLog: AuditLog?
         var uploadScanner: UploadScanner?
@@ -74,7 +75,7 @@ public final class Gateway: Service, Sendable {
             }
             var policy: PolicyReloader?
             if let policyConfig = runtime.config.policies {
-                let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, logger: logger)
+                let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, shared: runtime.redis, logger: logger)
                 // Signatures are read and compiled before the first request (blocking: off the loops).
                 let scannerConfig = runtime.config.scanner ?? ScannerConfig()
                 uploadScanner = try await NIOThreadPool.singleton.runIfActive { [logger] in
@@ -356,7 +357,9 @@ public final class Gateway: Service, Sendable {
         for group in runtime.upstreamGroups where group.healthyEndpointCount == 0 {
             reasons.append("upstream '\(group.name)' has no healthy endpoint")
         }
-        return ReadinessReport(ready: reasons.isEmpty, reasons: reasons)
+        // Redis failing degrades shared limits (they fall back per rule) but the gateway serves on.
+        let degraded = [runtime.redis?.client.degradedReason].compactMap { $0 }
+        return ReadinessReport(ready: reasons.isEmpty, reasons: reasons, degraded: degraded)
     }
 }
 

@@ -16,4 +16,6 @@ final class Readiness: Sendable {
 struct ReadinessReport {
     var ready: Bool
     var reasons: [String]
+    /// Working, but not fully: e.g. Redis is down and rate limits are decided per instance.
+    var degraded: [String] = []
 }

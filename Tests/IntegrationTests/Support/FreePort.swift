@@ -10,4 +10,11 @@ enum FreePort {
         try channel.close().wait()
         return port
     }
+
+    /// Whether `port` can be bound on 127.0.0.1 now.
+    static func isFree(_ port: Int) -> Bool {
+        guard let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).wait() else { return false }
+        try? channel.close().wait()
+        return true
+    }
 }

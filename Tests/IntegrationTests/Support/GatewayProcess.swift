@@ -18,7 +18,7 @@ final class GatewayProcess: @unchecked Sendable {
     ///   - configBody: the config without `listeners` and `admin` (they are added here with free ports).
     ///   - tls: the `tls:` block (and any other keys) of an HTTPS listener, added next to the plain one.
     ///   - policies: policy files (name → YAML) written to `policyDirectory`, checked every `policyReloadInterval`.
-    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "") throws {
+    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "", arguments: [String] = []) throws {
         httpPort = try FreePort.next()
         adminPort = try FreePort.next()
         tlsPort = try FreePort.next()
@@ -59,15 +59,15 @@ final class GatewayProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = URL(fileURLWithPath: TestPaths.gatewayBinary)
-        process.arguments = ["run", "--config", configURL.path]
+        process.arguments = ["run", "--config", configURL.path] + arguments
         process.standardOutput = log
         process.standardError = log
         try process.run()
     }
 
     /// Starts a gateway and waits until its admin listener answers /healthz.
-    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "") async throws -> GatewayProcess {
-        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra)
+    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "", arguments: [String] = []) async throws -> GatewayProcess {
+        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra, arguments: arguments)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if !gateway.process.isRunning {

@@ -1,0 +1,82 @@
+import NIOCore
+import Testing
+@testable import Portcullis
+
+/// hiredis's reader on the bytes a Redis server sends (RESP2), fed whole and in every split.
+@Suite struct RedisReplyDecoderTests {
+    private func decode(_ chunks: [String]) throws -> [RedisReply] {
+        let decoder = RedisReplyDecoder()
+        var replies: [RedisReply] = []
+        for chunk in chunks {
+            try decoder.feed(ByteBuffer(string: chunk))
+            while let reply = try decoder.next() { replies.append(reply) }
+        }
+        return replies
+    }
+
+    @Test func everyKindOfReply() throws {
+        let bytes = "+OK\r\n-NOSCRIPT No matching script. Please use EVAL.\r\n:42\r\n:-7\r\n$5\r\nhello\r\n$-1\r\n$0\r\n\r\n*-1\r\n*0\r\n"
+        #expect(try decode([bytes]) == [
+            .status("OK"), .error("NOSCRIPT No matching script. Please use EVAL."), .integer(42), .integer(-7),
+            .bulk(Array("hello".utf8)), .bulk(nil), .bulk([]), .bulk(nil), .array([]),
+        ])
+        #expect(try decode([bytes])[1].errorCode == "NOSCRIPT")
+    }
+
+    @Test func theRateLimitScriptsAnswerAndNestedArrays() throws {
+        // What EVALSHA of the rate-limit script returns, and a CLUSTER SLOTS reply.
+        let decision = "*6\r\n:0\r\n:0\r\n:9\r\n:59999000\r\n:0\r\n:0\r\n"
+        let replies = try decode([decision])
+        #expect(replies == [.array([.integer(0), .integer(0), .integer(9), .integer(59_999_000), .integer(0), .integer(0)])])
+        let parsed = try RedisRateLimitStore.decision(from: replies[0])
+        #expect(parsed.verdict == .allowed)
+        #expect(parsed.remaining == 9)
+        #expect(parsed.reset == 59_999_000_000)
+
+        let slots = "*2\r\n*3\r\n:0\r\n:8191\r\n*3\r\n$9\r\n127.0.0.1\r\n:7001\r\n$4\r\nabcd\r\n*3\r\n:8192\r\n:16383\r\n*3\r\n$9\r\n127.0.0.1\r\n:7002\r\n$4\r\nefgh\r\n"
+        let map = try #require(RedisClusterSlots(reply: try decode([slots])[0]))
+        #expect(map.owner(of: 0) == .tcp(host: "127.0.0.1", port: 7001))
+        #expect(map.owner(of: 8191) == .tcp(host: "127.0.0.1", port: 7001))
+        #expect(map.owner(of: 8192) == .tcp(host: "127.0.0.1", port: 7002))
+        #expect(map.owner(of: 16383) == .tcp(host: "127.0.0.1", port: 7002))
+    }
+
+    @Test func repliesSplitAtEveryByteAreTheSame() throws {
+        let bytes = "*3\r\n$3\r\nabc\r\n:12\r\n*1\r\n+PONG\r\n-MOVED 3999 127.0.0.1:6381\r\n"
+        let whole = try decode([bytes])
+        #expect(whole.count == 2)
+        let characters = Array(bytes)
+        for cut in 1..<characters.count {
+            #expect(try decode([String(characters[..<cut]), String(characters[cut...])]) == whole, "cut at \(cut)")
+        }
+        #expect(try decode(characters.map { String($0) }) == whole)
+    }
+
+    @Test func garbageIsAProtocolError() {
+        #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["?what\r\n"]) }
+    }
+
+    @Test func commandsAreEncodedByHiredis() {
+        var buffer = RedisCommandEncoder.encode(["SET", "{a}:1", "", "ünï"])
+        #expect(buffer.readString(length: buffer.readableBytes) == "*4\r\n$3\r\nSET\r\n$5\r\n{a}:1\r\n$0\r\n\r\n$5\r\nünï\r\n")
+    }
+
+    @Test func redirectionsAreParsed() {
+        let moved = RedisClusterSlots.redirection("MOVED 3999 127.0.0.1:6381")
+        #expect(moved?.slot == 3999)
+        #expect(moved?.endpoint == .tcp(host: "127.0.0.1", port: 6381))
+        #expect(RedisClusterSlots.redirection("ASK 42 [::1]:7000")?.endpoint == .tcp(host: "::1", port: 7000))
+        #expect(RedisClusterSlots.redirection("MOVED x y") == nil)
+    }
+
+    @Test func slotsFollowTheClusterSpecification() {
+        // The specification's check value and examples; redis-cli CLUSTER KEYSLOT agrees.
+        #expect(RedisClusterSlots.crc16(Array("123456789".utf8)) == 0x31C3)
+        #expect(RedisClusterSlots.slot(of: "foo") == 12182)
+        #expect(RedisClusterSlots.slot(of: "bar") == 5061)
+        #expect(RedisClusterSlots.slot(of: "{user1000}.following") == RedisClusterSlots.slot(of: "{user1000}.followers"))
+        #expect(RedisClusterSlots.slot(of: "{login:00ff}:60000") == RedisClusterSlots.slot(of: "login:00ff"))
+        // An empty tag does not count: the whole key is hashed.
+        #expect(RedisClusterSlots.slot(of: "{}foo") == Int(RedisClusterSlots.crc16(Array("{}foo".utf8)) & 0x3FFF))
+    }
+}
