@@ -51,9 +51,12 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                "CMaxMindDB",
             ],
             swiftSettings: releaseSwiftSettings
         ),
+        // libmaxminddb (Debian: libmaxminddb-dev) for the geo gate.
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         .executableTarget(
             name: "portcullis",
             dependencies: [

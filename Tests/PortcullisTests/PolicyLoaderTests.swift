@@ -133,11 +133,9 @@ import Testing
             uploads:
               - name: media
                 match: { path_prefix: /upload/ }
-            geo: []
             """
         #expect(problems(yaml) == [
-            "p.yaml:1:1: 'uploads' policies are not supported yet by this version; expected headers, cors, rate_limits",
-            "p.yaml:4:1: 'geo' policies are not supported yet by this version; expected headers, cors, rate_limits",
+            "p.yaml:1:1: 'uploads' policies are not supported yet by this version; expected headers, cors, rate_limits, geo",
         ])
     }
 

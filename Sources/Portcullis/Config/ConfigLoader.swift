@@ -49,7 +49,7 @@ private final class ConfigReader {
 
     func read() -> GatewayConfig? {
         guard let top = root.mapping(
-            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log"],
+            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log", "geo"],
             required: ["listeners", "upstreams", "routes"]
         ) else { return nil }
 
@@ -82,11 +82,13 @@ private final class ConfigReader {
         let accessLog = top["access_log"].flatMap(readAccessLog)
         let auditLog = top["audit_log"].flatMap(readAuditLog)
 
-        return GatewayConfig(
+        var config = GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
             limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes, policies: policies,
             accessLog: accessLog, auditLog: auditLog
         )
+        config.geo = top["geo"].flatMap(GeoConfigReader.read)
+        return config
     }
 
     private func readAddress(_ value: YAMLValue) -> HostPort? {

@@ -16,6 +16,8 @@ public struct GatewayConfig: Sendable {
     public var accessLog: AccessLogConfig?
     /// One JSON line per block, ban, quarantine and policy reload; nil: none.
     public var auditLog: AuditLogConfig?
+    /// The MaxMind-format database for `geo:` rules and `X-Geo-*`; nil: none.
+    public var geo: GeoConfig?
 
     public init(
         workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,

@@ -97,6 +97,8 @@ struct MetricsRenderer {
         out.family("portcullis_rate_limit_evictions_total", type: "counter", help: "Live keys forgotten to make room for new ones (an attacker rotating keys shows here).")
         out.sample("portcullis_rate_limit_evictions_total", [], store.evictions)
 
+        GeoMetrics.render(into: &out, store: runtime.geoStore)
+
         if let policy {
             out.family("portcullis_rate_limit_refusals_total", type: "counter", help: "Requests a rate-limit rule refused (mode shadow: would have refused), by rule, since the rule was loaded.")
             for rule in policy.set.rateLimits.rules {

@@ -7,7 +7,7 @@ public enum PolicyKind: String, Sendable, CaseIterable {
     case geo
 
     /// Kinds this version reads; the others are reserved names, reported as not supported yet.
-    public static let supported: [PolicyKind] = [.headers, .cors, .rateLimits]
+    public static let supported: [PolicyKind] = [.headers, .cors, .rateLimits, .geo]
 
     public var isSupported: Bool { PolicyKind.supported.contains(self) }
 }

@@ -9,17 +9,19 @@ public enum PolicyLoader {
     /// - Parameter environment: resolves `${NAME}` in values, as in the operator config.
     /// - Parameter rateLimitPhase: the running gateway's, so its rules are enforced (validation
     ///   and policy tests need none).
-    public static func load(directory: String, environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil) throws(DiagnosticsError) -> PolicySet {
-        try parse(PolicyDirectory.sources(in: directory), environment: environment, rateLimitPhase: rateLimitPhase)
+    ///   `geoPhase`: likewise, with the gateway's geo database.
+    public static func load(directory: String, environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, geoPhase: GeoPhase? = nil) throws(DiagnosticsError) -> PolicySet {
+        try parse(PolicyDirectory.sources(in: directory), environment: environment, rateLimitPhase: rateLimitPhase, geoPhase: geoPhase)
     }
 
     /// Compiles policy files already read, in the order given.
-    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil) throws(DiagnosticsError) -> PolicySet {
+    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, geoPhase: GeoPhase? = nil) throws(DiagnosticsError) -> PolicySet {
         let collector = DiagnosticCollector(environment: environment)
         let context = PolicyReadContext(collector: collector)
         let headers = SecurityHeadersBuilder(context: context)
         let cors = CORSBuilder(context: context)
         let rateLimits = RateLimitsBuilder(context: context)
+        let geo = GeoBuilder(context: context)
         var syntaxErrors: [Diagnostic] = []
 
         for source in sources {
@@ -42,7 +44,9 @@ public enum PolicyLoader {
                     cors.add(section)
                 case .rateLimits:
                     rateLimits.add(section)
-                case .uploads, .geo:
+                case .geo:
+                    geo.add(section)
+                case .uploads:
                     let keyLocation = keyLocation(of: kind.rawValue, in: root, file: source.file) ?? section.location
                     collector.report(keyLocation, "'\(kind.rawValue)' policies are not supported yet by this version; expected \(PolicyKind.supported.map(\.rawValue).joined(separator: ", "))")
                 }
@@ -51,10 +55,11 @@ public enum PolicyLoader {
         let headerPolicy = headers.build()
         let corsPolicy = cors.build()
         let rateLimitPolicy = rateLimits.build()
+        let geoPolicy = geo.build()
 
         let diagnostics = sorted(syntaxErrors + collector.diagnostics, fileOrder: sources.map(\.file))
         if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
-        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources), rateLimitPhase: rateLimitPhase)
+        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources), rateLimitPhase: rateLimitPhase, geo: geoPolicy, geoPhase: geoPhase)
     }
 
     /// Names and contents, so renaming a file (which can change the rule order) changes it too.

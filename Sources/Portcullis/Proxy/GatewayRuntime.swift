@@ -13,6 +13,8 @@ public final class GatewayRuntime: Sendable {
     public let logger: Logger
     /// Rate-limit counters for every event loop and every policy snapshot (a reload keeps them).
     public let rateLimitStore: RateLimitStore
+    /// The geo database (opened now, re-opened when replaced); nil without a `geo:` section.
+    public let geoStore: GeoDatabaseStore?
     let activeConnections = Atomic<Int>(0)
 
     /// Resolves endpoint host names now (blocking, at start-up only, never on an event loop).
@@ -34,6 +36,7 @@ public final class GatewayRuntime: Sendable {
         self.addressResolver = ClientAddressResolver(trustedProxies: config.trustedProxies)
         self.hygiene = RequestHygiene(maxURIBytes: config.limits.maxURIBytes)
         self.rateLimitStore = RateLimitStore(capacity: config.limits.maxRateLimitKeys)
+        self.geoStore = config.geo.map { GeoDatabaseStore(config: $0, logger: logger) }
     }
 
     public var currentConnections: Int { activeConnections.load(ordering: .relaxed) }

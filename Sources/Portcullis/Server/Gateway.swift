@@ -73,7 +73,9 @@ public final class Gateway: Service, Sendable {
             var policy: PolicyReloader?
             if let policyConfig = runtime.config.policies {
                 let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, logger: logger)
-                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, rateLimitPhase: rateLimits, audit: auditLog, publish: Gateway.publisher(for: resources))
+                let geo = GeoPhase(store: runtime.geoStore, logger: logger)
+                policy = try await PolicyReloader.start(config: policyConfig, logger: logger, rateLimitPhase: rateLimits, geoPhase: geo, audit: auditLog, publish: Gateway.publisher(for: resources))
+                try GeoStartupCheck.verify(policy: await policy!.current, store: runtime.geoStore)
             }
             var state = try await bindListeners(group: group, resources: resources)
             state.accessLog = accessLog
@@ -87,6 +89,7 @@ public final class Gateway: Service, Sendable {
                     }
                 })
             }
+            if let geoStore = runtime.geoStore { state.reloads.append(Task { await geoStore.watch() }) }
             if let policy {
                 state.policy = policy
                 state.reloads.append(Task { await policy.watch() })
