@@ -57,10 +57,10 @@ import Testing
             """
         #expect(problems(yaml) == [
             "p.yaml:4:18: rule 'a': geo[0].restricted: 'XX' is not an ISO 3166-1 alpha-2 country code; expected two upper-case letters like GB, US or DE",
-            "p.yaml:4:22: rule 'a': geo[0].restricted: 'US-ZZ' is not an ISO 3166-2 subdivision of US; expected one like US-AK, US-AL, US-AR",
+            "p.yaml:4:22: rule 'a': geo[0].restricted: 'US-ZZ' is not an ISO 3166-2 subdivision of US; did you mean 'US-AZ'?",
             "p.yaml:4:29: rule 'a': geo[0].restricted: 'gb' is not an ISO 3166-1 alpha-2 country code; did you mean 'GB'? (codes are upper case)",
             "p.yaml:4:33: rule 'a': geo[0].restricted: 'UK-ENG' is not an ISO 3166-2 subdivision: 'UK' is not an ISO 3166-1 country code; expected two upper-case letters like GB, US or DE",
-            "p.yaml:8:26: rule 'b': geo[1].allow_countries: 'US-CA' is a subdivision; allow_countries takes ISO 3166-1 country codes only, like DE",
+            "p.yaml:8:27: rule 'b': geo[1].allow_countries: 'US-CA' is a subdivision; allow_countries takes ISO 3166-1 country codes only, like DE",
         ])
     }
 
@@ -91,8 +91,8 @@ import Testing
             "p.yaml:10:25: rule 'b': geo[1].action.redirect must be an absolute http(s) URL or a path starting with '/' without spaces; found 'verify.example'",
             "p.yaml:11:23: rule 'b': geo[1].unknown_location must be one of deny, allow, restricted (restricted: the rule's action applies); found 'maybe'",
             "p.yaml:15:34: rule 'c': geo[2].action.require_age_token needs cookie or header (or both): where the age token is sent",
-            "p.yaml:15:95: rule 'c': geo[2].action.require_age_token.jwt public_key is not a PEM Ed25519 public key for EdDSA",
-            "p.yaml:17:5: rule 'd': geo[3] has no action; expected action: \(GeoBuilder.actionForms)",
+            "p.yaml:15:87: rule 'c': geo[2].action.require_age_token.jwt public_key is not a PEM Ed25519 public key for EdDSA",
+            "p.yaml:16:5: rule 'd': geo[3] has no action; expected action: \(GeoBuilder.actionForms)",
         ])
     }
 

@@ -40,7 +40,8 @@ import Testing
             Issue.record("policies/ must load:\n\(error)")
             return
         }
-        #expect(set.files == [directory + "/cors.yaml", directory + "/headers.yaml", directory + "/rate-limits.yaml"])
+        #expect(set.files == [directory + "/cors.yaml", directory + "/geo.yaml", directory + "/headers.yaml", directory + "/rate-limits.yaml"])
+        #expect(set.geo.rules.map(\.name) == ["adult-content"])
         #expect(set.cors.rules.map(\.name) == ["api-cors"])
         #expect(set.headers.rules.map(\.name) == ["default-html", "api", "downloads-no-store", "health"])
         #expect(set.headers.rules.map(\.mode) == [.enforce, .enforce, .shadow, .enforce])

@@ -18,10 +18,13 @@ final class GeoBuilder {
     func add(_ section: YAMLValue) {
         guard let items = section.sequence() else { return }
         for item in items {
+            var missing: [String] = []
             let read = PolicyRuleReader.read(item, kindKeys: Self.ruleKeys, context: context) { fields in
-                Self.readBody(fields, at: item)
+                Self.readBody(fields, missing: &missing)
             }
-            guard let read, let body = read.body else { continue }
+            guard let read else { continue }
+            for problem in missing { context.collector.report(item.location, "rule '\(read.common.name)': \(item.path) \(problem)") }
+            guard let body = read.body, missing.isEmpty else { continue }
             let rule = GeoRule(
                 common: read.common, restrictedCountries: body.countries, restrictedSubdivisions: body.subdivisions,
                 allowCountries: body.allow, action: body.action, unknownLocation: body.unknown, blockedBy: body.blockedBy, ageToken: body.ageToken
@@ -45,13 +48,14 @@ final class GeoBuilder {
         var ageToken: GeoAgeToken?
     }
 
-    /// nil when something is wrong (reported already, in the rule's scope).
-    private static func readBody(_ fields: [String: YAMLValue], at item: YAMLValue) -> Body? {
+    /// nil when something is wrong (reported already, in the rule's scope, or added to `missing`
+    /// for the caller to report at the rule).
+    private static func readBody(_ fields: [String: YAMLValue], missing: inout [String]) -> Body? {
         var body = Body()
         var ok = true
         switch (fields["restricted"], fields["allow_countries"]) {
         case (nil, nil):
-            item.report("\(item.path) needs restricted (ISO 3166-1 countries or 3166-2 subdivisions, like [GB, US-TX]) or allow_countries (an allow-list, like [CH, DE])")
+            missing.append("needs restricted (ISO 3166-1 countries or 3166-2 subdivisions, like [GB, US-TX]) or allow_countries (an allow-list, like [CH, DE])")
             ok = false
         case (.some, .some(let allow)):
             allow.report("\(allow.path) is set beside restricted; expected one of them: restricted (a deny-list) or allow_countries (an allow-list)")
@@ -87,7 +91,7 @@ final class GeoBuilder {
                 ok = false
             }
         } else {
-            item.report("\(item.path) has no action; expected action: \(actionForms)")
+            missing.append("has no action; expected action: \(actionForms)")
             ok = false
         }
         return ok ? body : nil
