@@ -48,7 +48,6 @@ GEO_DEMO_DB ?= geo/demo-city.mmdb
 
 run: build
 	@bin="$$(swift build -c release $(RELEASE_FLAGS) $(SWIFT_FLAGS) --show-bin-path)"
-	mkdir -p "$$(dirname $(GEO_DEMO_DB))"
 	perl Tests/Fixtures/make_geo_mmdb.pl --layout city $(GEO_DEMO_DB)
 	"$$bin/portcullis-demo" --host $(DEMO_HOST) --port $(DEMO_PORT) &
 	demo=$$!

@@ -10,6 +10,8 @@
 # renamed over it, as geoipupdate does, so a running gateway never sees half a file.
 use strict;
 use warnings;
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
 use Getopt::Long;
 use MaxMind::DB::Writer::Tree;
 
@@ -65,6 +67,7 @@ for my $entry (@networks) {
     $tree->insert_network($network, \%record);
 }
 
+make_path(dirname($output));
 my $partial = "$output.partial.$$";
 open my $fh, '>:raw', $partial or die "cannot write $partial: $!\n";
 $tree->write_tree($fh);
