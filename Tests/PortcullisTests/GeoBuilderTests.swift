@@ -101,4 +101,24 @@ import Testing
             == "https://v.example/age?return=https%3A%2F%2Fshop.example%2Fadult%2Fx%3Fa%3D1%26b%3D%C3%A9")
         #expect(GeoAnswer.location(template: "/verify", originalURL: "http://h/p") == "/verify?return=http%3A%2F%2Fh%2Fp")
     }
+
+    @Test func policyTestCasesSayWhereTheClientIs() throws {
+        #expect(GeoPolicyTest.location("US-TX").location == GeoLocation(country: "US", subdivision: "US-TX"))
+        #expect(GeoPolicyTest.location("unknown").location == nil && GeoPolicyTest.location("unknown").problem == nil)
+        let set = try PolicyLoader.parse([PolicySource(file: "p.yaml", text: "geo:\n  - name: g\n    match: { path_prefix: / }\n    restricted: [GB]\n    action: deny\n")])
+        do {
+            _ = try PolicyTestLoader.parse([PolicySource(file: "t.yaml", text: """
+                - name: c
+                  request: { url: "https://h/", location: XX }
+                  response: { status: 200 }
+                  expect: { geo: gg }
+                """)], policies: set)
+            Issue.record("the case loaded")
+        } catch {
+            #expect(error.diagnostics.map(\.description) == [
+                "t.yaml:2:43: case 'c': cases[0].request.location: 'XX' is not an ISO 3166-1 alpha-2 country code; expected two upper-case letters like GB, US or DE; or unknown (not in the database)",
+                "t.yaml:4:18: case 'c': cases[0].expect.geo names 'gg', which is not a rule of the policy; did you mean 'g'?",
+            ])
+        }
+    }
 }

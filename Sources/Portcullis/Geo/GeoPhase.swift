@@ -146,7 +146,7 @@ public final class GeoPhase: RequestPhase {
     }
 
     /// The outcome of a settled decision, recorded for the access log and metrics.
-    private func answer(_ rule: GeoRule, decision: Decision, lookup: GeoLookup, url: String,
+    func answer(_ rule: GeoRule, decision: Decision, lookup: GeoLookup, url: String,
                         decisions: inout AccessLogDecisions) -> PhaseOutcome {
         switch decision {
         case .allow:
