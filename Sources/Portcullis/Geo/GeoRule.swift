@@ -38,6 +38,7 @@ public final class GeoRule: Sendable {
     }
 
     public var name: String { common.name }
+    public var mode: PolicyMode { common.mode }
 
     public enum Verdict: Sendable {
         case unrestricted, restricted
