@@ -47,19 +47,61 @@ public final class GeoPhase: RequestPhase {
         }
         let policy = context.policies.geo
         if policy.rules.isEmpty { return .proceed }
-        let path = SecurityHeaderPolicy.path(of: context.target)
+        let request = Request(client: context.clientAddress, method: head.method, host: context.host, target: context.target,
+                              headers: head.headers, isTLS: context.isTLS, requestId: context.requestId)
+        return evaluate(policy, request: request, found: found, decisions: &context.decisions, eventLoop: eventLoop)
+    }
+
+    /// What the phase reads of a request (copied by value into an asynchronous continuation).
+    public struct Request: Sendable {
+        /// Resolved through trusted proxies.
+        public var client: IPAddress
+        public var method: HTTPMethod
+        /// Lowercased, without port.
+        public var host: String
+        /// Origin-form.
+        public var target: String
+        public var headers: HTTPHeaders
+        public var isTLS: Bool
+        public var requestId: String
+
+        public init(client: IPAddress, method: HTTPMethod, host: String, target: String, headers: HTTPHeaders, isTLS: Bool, requestId: String) {
+            self.client = client
+            self.method = method
+            self.host = host
+            self.target = target
+            self.headers = headers
+            self.isTLS = isTLS
+            self.requestId = requestId
+        }
+
+        /// `https://host/target`, as the client asked for it.
+        var originalURL: String {
+            (isTLS ? "https://" : "http://") + (headers.first(name: "host") ?? host) + target
+        }
+    }
+
+    /// Decides a request outside the request path (benchmarks, tests): the lookup and the rules.
+    public func evaluate(_ request: Request, policy: GeoPolicy, decisions: inout AccessLogDecisions, eventLoop: EventLoop) -> PhaseOutcome {
+        evaluate(policy, request: request, found: nil, decisions: &decisions, eventLoop: eventLoop)
+    }
+
+    /// The first enforcing rule that matches decides; the address is looked up once, when a rule matches.
+    private func evaluate(_ policy: GeoPolicy, request: Request, found: GeoLookup?, decisions: inout AccessLogDecisions, eventLoop: EventLoop) -> PhaseOutcome {
+        var found = found
+        let path = SecurityHeaderPolicy.path(of: request.target)
         var next = 0
-        while let index = policy.nextMatch(from: next, host: context.host, path: path, method: head.method) {
+        while let index = policy.nextMatch(from: next, host: request.host, path: path, method: request.method) {
             let rule = policy.rules[index]
             next = index + 1
-            let result = found ?? lookup(context.clientAddress)
+            let result = found ?? lookup(request.client)
             found = result
-            let decision = decide(rule, lookup: result, headers: head.headers)
+            let decision = decide(rule, lookup: result, headers: request.headers)
             if rule.isShadow {
-                shadow(rule, decision: decision, context: &context, eventLoop: eventLoop)
+                shadow(rule, decision: decision, requestId: request.requestId, decisions: &decisions, eventLoop: eventLoop)
                 continue
             }
-            return enforce(rule, decision: decision, lookup: result, head: head, context: &context, eventLoop: eventLoop)
+            return enforce(rule, decision: decision, lookup: result, request: request, decisions: &decisions, eventLoop: eventLoop)
         }
         return .proceed
     }
@@ -119,12 +161,12 @@ public final class GeoPhase: RequestPhase {
         }
     }
 
-    private func enforce(_ rule: GeoRule, decision: Decision, lookup: GeoLookup, head: HTTPRequestHead,
-                         context: inout RequestContext, eventLoop: EventLoop) -> PhaseOutcome {
+    private func enforce(_ rule: GeoRule, decision: Decision, lookup: GeoLookup, request: Request,
+                         decisions: inout AccessLogDecisions, eventLoop: EventLoop) -> PhaseOutcome {
         switch decision {
         case .verify(let token, let ageToken, let fallback):
-            let deferred = context.decisions.appendDeferred()
-            let url = Self.originalURL(head: head, context: context)
+            let deferred = decisions.appendDeferred()
+            let url = request.originalURL
             let now = clock()
             return .pending(ageToken.verifier.resolve(token, now: now, eventLoop: eventLoop).map { [self] in
                 var resolved: Decision
@@ -140,8 +182,8 @@ public final class GeoPhase: RequestPhase {
             })
         default:
             // The URL is built only for a redirect: the common answers allocate nothing.
-            let url = if case .redirect = decision { Self.originalURL(head: head, context: context) } else { "" }
-            return answer(rule, decision: decision, lookup: lookup, url: url, decisions: &context.decisions)
+            let url = if case .redirect = decision { request.originalURL } else { "" }
+            return answer(rule, decision: decision, lookup: lookup, url: url, decisions: &decisions)
         }
     }
 
@@ -166,21 +208,15 @@ public final class GeoPhase: RequestPhase {
 
     /// A shadow rule's block is logged and counted, never enforced; a token it has not seen is
     /// verified in the background so the next request with it is judged.
-    private func shadow(_ rule: GeoRule, decision: Decision, context: inout RequestContext, eventLoop: EventLoop) {
+    private func shadow(_ rule: GeoRule, decision: Decision, requestId: String, decisions: inout AccessLogDecisions, eventLoop: EventLoop) {
         switch decision {
         case .allow, .grant:
             return
         case .verify(let token, let ageToken, _):
             _ = ageToken.verifier.resolve(token, now: clock(), eventLoop: eventLoop)
         case .deny, .redirect:
-            context.decisions.append(kind: .geo, rule: rule.name, outcome: .shadow)
-            logger.notice("shadow geo rule would block", metadata: ["rule": "\(rule.name)", "request.id": "\(context.requestId)"])
+            decisions.append(kind: .geo, rule: rule.name, outcome: .shadow)
+            logger.notice("shadow geo rule would block", metadata: ["rule": "\(rule.name)", "request.id": "\(requestId)"])
         }
-    }
-
-    /// `https://host/target`, as the client asked for it.
-    static func originalURL(head: HTTPRequestHead, context: RequestContext) -> String {
-        let host = head.headers.first(name: "host") ?? context.host
-        return (context.isTLS ? "https://" : "http://") + host + context.target
     }
 }
