@@ -26,7 +26,7 @@ public final class GeoDatabaseStore: Sendable {
     /// Opens the database now (blocking: at start-up, off the event loops). A file that does
     /// not open leaves the store empty with `openError` set; the gateway refuses to start when
     /// some geo rule needs it.
-    public init(config: GeoConfig, logger: Logger) {
+    public init(config: GeoConfig, logger: Logger = Logger(label: "portcullis.geo")) {
         self.config = config
         self.logger = logger
         let stamp = GeoFileFingerprint(path: config.database)
