@@ -28,7 +28,8 @@ public final class GeoAgeToken: Sendable {
             if !token.isEmpty { return token }
         }
         if let cookie {
-            for field in headers[canonicalForm: "cookie"] {
+            // Every Cookie field: HTTP/2 clients may send one per cookie (RFC 9113 §8.2.3).
+            for (name, field) in headers where name.utf8.count == 6 && name.lowercased() == "cookie" {
                 for pair in field.split(separator: ";") {
                     let trimmed = pair.trimmingWhitespaceSubstring()
                     guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == cookie else { continue }
