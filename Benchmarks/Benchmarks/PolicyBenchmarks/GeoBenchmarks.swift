@@ -30,7 +30,7 @@ private func fixtureDatabase() -> String {
     var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
     components.removeLast(4)
     let root = components.joined(separator: "/")
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-bench-geo.mmdb")  // one file, rewritten by every run.path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-bench-geo.mmdb").path  // one file, rewritten by every run
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
     process.arguments = [root + "/Tests/Fixtures/make_geo_mmdb.pl", path]
