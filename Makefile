@@ -40,10 +40,15 @@ setup:
 build: setup
 	swift build -c release $(RELEASE_FLAGS) $(SWIFT_FLAGS)
 
+# The demo geo database (config/portcullis.yaml's geo.database) is built from the test fixture
+# script: 81.2.69.142 is GB, 24.28.0.1 US-TX, 67.43.156.1 US-UT, 216.160.83.56 US-WA, 2a02:8100::1 DE.
+GEO_DEMO_DB ?= geo/demo-city.mmdb
+
 # The demo app runs in the background and is stopped by its PID when the gateway exits,
 # whether it exits by itself, fails, or is stopped with Ctrl-C.
 run: build
 	@bin="$$(swift build -c release $(RELEASE_FLAGS) $(SWIFT_FLAGS) --show-bin-path)"
+	perl Tests/Fixtures/make_geo_mmdb.pl --layout city $(GEO_DEMO_DB)
 	"$$bin/portcullis-demo" --host $(DEMO_HOST) --port $(DEMO_PORT) &
 	demo=$$!
 	trap 'kill $$demo 2>/dev/null || true; wait $$demo 2>/dev/null || true' EXIT

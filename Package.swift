@@ -62,11 +62,14 @@ let package = Package(
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .target(name: "CClamAV", condition: .when(traits: ["ClamAVInProcess"])),
                 "CHiredis",
+                "CMaxMindDB",
             ],
             swiftSettings: releaseSwiftSettings
         ),
         // hiredis for the Redis protocol (encode and decode only; NIO moves the bytes).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // libmaxminddb (Debian: libmaxminddb-dev) for the geo gate.
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         .executableTarget(
             name: "portcullis",
             dependencies: [

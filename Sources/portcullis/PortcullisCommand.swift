@@ -16,6 +16,6 @@ struct PortcullisCommand: AsyncParsableCommand {
             Watch a running gateway:  portcullis top --admin 127.0.0.1:9090
             """,
         version: PortcullisVersion.string,
-        subcommands: [RunCommand.self, ValidateCommand.self, PolicyTestCommand.self, TopCommand.self, DevCertificateCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, PolicyTestCommand.self, AgeTokenCommand.self, TopCommand.self, DevCertificateCommand.self, VersionCommand.self]
     )
 }

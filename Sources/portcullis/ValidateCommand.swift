@@ -38,7 +38,7 @@ struct ValidateCommand: ParsableCommand {
         if let policyDirectory {
             do {
                 let set = try PolicyLoader.load(directory: policyDirectory, environment: ProcessInfo.processInfo.environment)
-                print("\(policyDirectory): OK — \(Self.count(set.headers.rules.count, "header rule")), \(Self.count(set.cors.rules.count, "CORS rule")), \(Self.count(set.rateLimits.rules.count, "rate-limit rule")), \(Self.count(set.uploads.rules.count, "upload rule")) (digest \(set.digest))")
+                print("\(policyDirectory): OK — \(Self.count(set.headers.rules.count, "header rule")), \(Self.count(set.cors.rules.count, "CORS rule")), \(Self.count(set.rateLimits.rules.count, "rate-limit rule")), \(Self.count(set.uploads.rules.count, "upload rule")), \(Self.count(set.geo.rules.count, "geo rule")) (digest \(set.digest))")
             } catch {
                 var standardError = FileHandle.standardError
                 for diagnostic in error.diagnostics { print("\(diagnostic)", to: &standardError) }

@@ -61,7 +61,9 @@ import Testing
         #expect(listener.redirectToHTTPS)
         #expect(listener.serverNames == ["localhost", "127.0.0.1", "[::1]"])
         #expect(config.admin?.address == HostPort(host: "127.0.0.1", port: 9090))
-        #expect(config.trustedProxies.isEmpty)
+        // The demo trusts the local machine as a proxy (the README's X-Forwarded-For examples).
+        #expect(config.trustedProxies.map(\.description) == ["127.0.0.1/32", "::1/128"])
+        #expect(config.geo?.database == "geo/demo-city.mmdb")
         #expect(config.limits.maxHeaderBytes == 32 * 1024)
         #expect(config.limits.maxURIBytes == 8 * 1024)
         #expect(config.limits.maxBodyBytes == 64 * 1024 * 1024)
@@ -189,7 +191,7 @@ import Testing
 
     @Test func unknownKeyWithNothingCloseListsTheKeys() {
         #expect(problems("frobnicate: 1\n" + Self.minimal) == [
-            "test.yaml:1:1: unknown key 'frobnicate' in the top level; expected one of workers, listeners, admin, trusted_proxies, limits, timeouts, upstreams, routes, policies, access_log, audit_log, scanner, redis",
+            "test.yaml:1:1: unknown key 'frobnicate' in the top level; expected one of workers, listeners, admin, trusted_proxies, limits, timeouts, upstreams, routes, policies, access_log, audit_log, scanner, redis, geo",
         ])
     }
 

@@ -40,8 +40,9 @@ import Testing
             Issue.record("policies/ must load:\n\(error)")
             return
         }
-        #expect(set.files == [directory + "/cors.yaml", directory + "/headers.yaml", directory + "/rate-limits.yaml", directory + "/uploads.yaml"])
+        #expect(set.files == [directory + "/cors.yaml", directory + "/geo.yaml", directory + "/headers.yaml", directory + "/rate-limits.yaml", directory + "/uploads.yaml"])
         #expect(set.uploads.rules.map(\.name) == ["demo-upload"])
+        #expect(set.geo.rules.map(\.name) == ["adult-content"])
         #expect(set.cors.rules.map(\.name) == ["api-cors"])
         #expect(set.headers.rules.map(\.name) == ["default-html", "api", "downloads-no-store", "health"])
         #expect(set.headers.rules.map(\.mode) == [.enforce, .enforce, .shadow, .enforce])
@@ -127,15 +128,6 @@ import Testing
 
     @Test func unknownKeyInGlobalHasNoRulePrefix() {
         #expect(problems("headers:\n  global:\n    defaults: { X-A: b }\n") == ["p.yaml:3:5: unknown key 'defaults' in headers.global; did you mean 'default'?"])
-    }
-
-    @Test func laterKindsAreNotSupportedYet() {
-        let yaml = """
-            geo: []
-            """
-        #expect(problems(yaml) == [
-            "p.yaml:1:1: 'geo' policies are not supported yet by this version; expected headers, cors, rate_limits, uploads",
-        ])
     }
 
     @Test func missingNameAndMatchAreReportedAtTheRule() {

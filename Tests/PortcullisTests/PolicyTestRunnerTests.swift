@@ -108,7 +108,7 @@ import Testing
             "t.yaml:4:19: case 'typo in the rule': cases[0].expect.rule names 'apii', which is not a rule of the policy; did you mean 'api'?",
             "t.yaml:4:25: case 'typo in the rule': unknown key 'absnt' in cases[0].expect; did you mean 'absent'?",
             "t.yaml:6:49: case 'typo in the rule': cases[1].request.client must be an IPv4 or IPv6 address, like 203.0.113.7; found '300.1.1.1'",
-            "t.yaml:8:11: case 'typo in the rule': cases[1].expect checks nothing; expected at least one of status, headers, absent, rule, shadow_rule, cors_rule, rate_limit",
+            "t.yaml:8:11: case 'typo in the rule': cases[1].expect checks nothing; expected at least one of status, headers, absent, rule, shadow_rule, cors_rule, rate_limit, geo",
             "t.yaml:9:3: cases[2] is missing required key 'name'",
             "t.yaml:9:3: cases[2] is missing required key 'response'",
             "t.yaml:9:3: cases[2] is missing required key 'expect'",

@@ -92,6 +92,7 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     rateLimitBenchmarks()
+    geoBenchmarks()
 
     let policy = loadPolicies().headers
     let host = "www.example.com"

@@ -20,6 +20,8 @@ public struct AccessLogDecision: Sendable, Hashable {
         case typeRefused = "type_refused"
         case tooLarge = "too_large"
         case redirected
+        /// A geo rule refused a client whose location is not known (not in the database, a private range).
+        case unknownLocation = "unknown_location"
         /// A CORS preflight the gateway answered itself.
         case preflight
         /// The rule's store or scanner failed; the rule's `on_*_error` decided the rest.

@@ -5,12 +5,22 @@ public struct AccessLogDecisions: Sendable {
     private var second: AccessLogDecision?
     private var third: AccessLogDecision?
     private var more: [AccessLogDecision] = []
+    /// A decision a phase takes after an asynchronous step, when the context was already handed back.
+    private var deferred: AccessLogDeferredDecision?
 
     public init() {}
 
     public private(set) var count = 0
 
-    public var isEmpty: Bool { count == 0 }
+    public var isEmpty: Bool { count == 0 && deferred?.decision == nil }
+
+    /// A slot for a decision taken later, on the request's event loop (after a `.pending` phase
+    /// outcome): whatever it holds when the exchange is recorded is listed last.
+    public mutating func appendDeferred() -> AccessLogDeferredDecision {
+        let box = AccessLogDeferredDecision()
+        deferred = box
+        return box
+    }
 
     public mutating func append(_ decision: AccessLogDecision) {
         switch count {
@@ -38,6 +48,7 @@ public struct AccessLogDecisions: Sendable {
         if let second { body(second) }
         if let third { body(third) }
         for decision in more { body(decision) }
+        if let decision = deferred?.decision { body(decision) }
     }
 
     public var all: [AccessLogDecision] {
@@ -45,4 +56,13 @@ public struct AccessLogDecisions: Sendable {
         forEach { result.append($0) }
         return result
     }
+}
+
+/// The box a phase's asynchronous decision lands in. Only the request's event loop touches it
+/// (the future that fills it completes there, before the exchange is recorded), which is why it
+/// may be marked Sendable without a lock.
+public final class AccessLogDeferredDecision: @unchecked Sendable {
+    public var decision: AccessLogDecision?
+
+    init() {}
 }

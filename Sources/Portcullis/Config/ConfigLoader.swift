@@ -49,7 +49,7 @@ private final class ConfigReader {
 
     func read() -> GatewayConfig? {
         guard let top = root.mapping(
-            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log", "scanner", "redis"],
+            allowed: ["workers", "listeners", "admin", "trusted_proxies", "limits", "timeouts", "upstreams", "routes", "policies", "access_log", "audit_log", "scanner", "redis", "geo"],
             required: ["listeners", "upstreams", "routes"]
         ) else { return nil }
 
@@ -84,11 +84,13 @@ private final class ConfigReader {
         let scanner = top["scanner"].flatMap(ScannerConfigReader.read)
         let redis = top["redis"].flatMap(RedisConfigReader.read)
 
-        return GatewayConfig(
+        var config = GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, trustedProxies: trusted,
             limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes, policies: policies,
             accessLog: accessLog, auditLog: auditLog, scanner: scanner, redis: redis
         )
+        config.geo = top["geo"].flatMap(GeoConfigReader.read)
+        return config
     }
 
     private func readAddress(_ value: YAMLValue) -> HostPort? {

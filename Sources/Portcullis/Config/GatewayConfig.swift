@@ -20,6 +20,8 @@ public struct GatewayConfig: Sendable {
     public var scanner: ScannerConfig?
     /// The shared rate-limit store; nil: every rule counts in process.
     public var redis: RedisConfig?
+    /// The MaxMind-format database for `geo:` rules and `X-Geo-*`; nil: none.
+    public var geo: GeoConfig?
 
     public init(
         workers: Int? = nil, listeners: [ListenerConfig], admin: AdminConfig? = nil,

@@ -100,6 +100,7 @@ struct MetricsRenderer {
         out.sample("portcullis_rate_limit_evictions_total", [], store.evictions)
 
         if let redis = runtime.redis { renderRedis(redis, into: &out) }
+        GeoMetrics.render(into: &out, store: runtime.geoStore)
 
         if let policy {
             out.family("portcullis_rate_limit_refusals_total", type: "counter", help: "Requests a rate-limit rule refused (mode shadow: would have refused), by rule, since the rule was loaded.")

@@ -5,9 +5,4 @@ public enum PolicyKind: String, Sendable, CaseIterable {
     case rateLimits = "rate_limits"
     case uploads
     case geo
-
-    /// Kinds this version reads; the others are reserved names, reported as not supported yet.
-    public static let supported: [PolicyKind] = [.headers, .cors, .rateLimits, .uploads]
-
-    public var isSupported: Bool { PolicyKind.supported.contains(self) }
 }

@@ -9,18 +9,20 @@ public enum PolicyLoader {
     /// - Parameter environment: resolves `${NAME}` in values, as in the operator config.
     /// - Parameter rateLimitPhase: the running gateway's, so its rules are enforced (validation
     ///   and policy tests need none).
-    public static func load(directory: String, environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, uploadScanPhase: UploadScanPhase? = nil) throws(DiagnosticsError) -> PolicySet {
-        try parse(PolicyDirectory.sources(in: directory), environment: environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase)
+    ///   `uploadScanPhase` and `geoPhase`: likewise, with the gateway's scanner and geo database.
+    public static func load(directory: String, environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, uploadScanPhase: UploadScanPhase? = nil, geoPhase: GeoPhase? = nil) throws(DiagnosticsError) -> PolicySet {
+        try parse(PolicyDirectory.sources(in: directory), environment: environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase)
     }
 
     /// Compiles policy files already read, in the order given.
-    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, uploadScanPhase: UploadScanPhase? = nil) throws(DiagnosticsError) -> PolicySet {
+    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, uploadScanPhase: UploadScanPhase? = nil, geoPhase: GeoPhase? = nil) throws(DiagnosticsError) -> PolicySet {
         let collector = DiagnosticCollector(environment: environment)
         let context = PolicyReadContext(collector: collector)
         let headers = SecurityHeadersBuilder(context: context)
         let cors = CORSBuilder(context: context)
         let rateLimits = RateLimitsBuilder(context: context)
         let uploads = UploadsBuilder(context: context)
+        let geo = GeoBuilder(context: context)
         var syntaxErrors: [Diagnostic] = []
 
         for source in sources {
@@ -46,8 +48,7 @@ public enum PolicyLoader {
                 case .uploads:
                     uploads.add(section)
                 case .geo:
-                    let keyLocation = keyLocation(of: kind.rawValue, in: root, file: source.file) ?? section.location
-                    collector.report(keyLocation, "'\(kind.rawValue)' policies are not supported yet by this version; expected \(PolicyKind.supported.map(\.rawValue).joined(separator: ", "))")
+                    geo.add(section)
                 }
             }
         }
@@ -55,10 +56,12 @@ public enum PolicyLoader {
         let corsPolicy = cors.build()
         let rateLimitPolicy = rateLimits.build()
         let uploadPolicy = uploads.build()
+        let geoPolicy = geo.build()
 
         let diagnostics = sorted(syntaxErrors + collector.diagnostics, fileOrder: sources.map(\.file))
         if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
-        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources), rateLimitPhase: rateLimitPhase, uploads: uploadPolicy, uploadScanPhase: uploadScanPhase)
+        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources), rateLimitPhase: rateLimitPhase,
+                         uploads: uploadPolicy, uploadScanPhase: uploadScanPhase, geo: geoPolicy, geoPhase: geoPhase)
     }
 
     /// Names and contents, so renaming a file (which can change the rule order) changes it too.
@@ -72,16 +75,6 @@ public enum PolicyLoader {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-    }
-
-    /// Where a top-level key is written (the section's value may start on a later line).
-    private static func keyLocation(of key: String, in root: Node, file: String) -> SourceLocation? {
-        guard case .mapping(let mapping) = root else { return nil }
-        for (keyNode, _) in mapping where keyNode.scalar?.string == key {
-            guard let mark = keyNode.mark else { return nil }
-            return SourceLocation(file: file, line: mark.line, column: mark.column)
-        }
-        return nil
     }
 
     /// In file order, then by position; reports at the same position keep their order.

@@ -16,6 +16,7 @@ public actor PolicyReloader {
     /// Enforces every snapshot's rate-limit rules with the one process-wide store.
     public nonisolated let rateLimitPhase: RateLimitPhase
     public nonisolated let uploadScanPhase: UploadScanPhase?
+    public nonisolated let geoPhase: GeoPhase?
     /// Every reload, published or refused, is an audit line.
     private let audit: AuditLog?
     public private(set) var current: PolicySet
@@ -29,10 +30,11 @@ public actor PolicyReloader {
     private var reloading = false
     private var rerunReason: String?
 
-    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase?, audit: AuditLog?, publish: @escaping @Sendable (PolicySet) -> Void) {
+    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase?, geoPhase: GeoPhase?, audit: AuditLog?, publish: @escaping @Sendable (PolicySet) -> Void) {
         self.directory = directory
         self.rateLimitPhase = rateLimitPhase
         self.uploadScanPhase = uploadScanPhase
+        self.geoPhase = geoPhase
         self.audit = audit
         self.interval = interval
         self.logger = logger
@@ -42,15 +44,15 @@ public actor PolicyReloader {
     }
 
     /// Reads the policy at start-up (on the thread pool); invalid files are an error to start with.
-    public static func start(config: PolicyConfig, logger: Logger, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase? = nil, audit: AuditLog? = nil, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
+    public static func start(config: PolicyConfig, logger: Logger, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase? = nil, geoPhase: GeoPhase? = nil, audit: AuditLog? = nil, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
         let directory = config.directory
         let (set, fingerprint) = try await NIOThreadPool.singleton.runIfActive {
             let fingerprint = PolicyFingerprint(directory: directory)
-            return (try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase), fingerprint)
+            return (try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase), fingerprint)
         }
         publish(set)
         logger.info("policy loaded", metadata: PolicyReloader.metadata(for: set))
-        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, audit: audit, publish: publish)
+        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase, audit: audit, publish: publish)
     }
 
     /// Polls the directory until the task is cancelled.
@@ -106,6 +108,7 @@ public actor PolicyReloader {
         let directory = self.directory
         let rateLimitPhase = self.rateLimitPhase
         let uploadScanPhase = self.uploadScanPhase
+        let geoPhase = self.geoPhase
         let seen: PolicyFingerprint
         let outcome: Outcome
         do {
@@ -113,7 +116,7 @@ public actor PolicyReloader {
                 let before = PolicyFingerprint(directory: directory)
                 let outcome: Outcome
                 do throws(DiagnosticsError) {
-                    outcome = .loaded(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase))
+                    outcome = .loaded(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase))
                 } catch {
                     outcome = .invalid(error)
                 }

@@ -5,6 +5,7 @@ public final class PolicySet: Sendable {
     public let cors: CORSPolicy
     public let rateLimits: RateLimitPolicy
     public let uploads: UploadPolicy
+    public let geo: GeoPolicy
     /// The files it was read from, in the order rules were taken from them.
     public let files: [String]
     /// SHA-256 of the files' names and contents, first 12 hex digits: which policy is loaded
@@ -17,16 +18,21 @@ public final class PolicySet: Sendable {
     /// - Parameter rateLimitPhase: the process's rate-limit phase (its store outlives every
     ///   snapshot, so a reload keeps the counters); used only when there are rate-limit rules.
     public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, files: [String], digest: String = "", rateLimitPhase: RateLimitPhase? = nil,
-                uploads: UploadPolicy = .empty, uploadScanPhase: UploadScanPhase? = nil) {
+                uploads: UploadPolicy = .empty, uploadScanPhase: UploadScanPhase? = nil,
+                geo: GeoPolicy = .empty, geoPhase: GeoPhase? = nil) {
         self.headers = headers
         self.cors = cors
         self.rateLimits = rateLimits
         self.uploads = uploads
+        self.geo = geo
         self.files = files
         self.digest = digest
         var phases: [RequestPhase] = []
         // CORS first: a preflight is answered before it could count against a limit.
         if !cors.rules.isEmpty { phases.append(CORSPhase(policy: cors)) }
+        // Geo before rate limits: a request refused for its location never counts against a limit.
+        // Rules without the gateway's phase (no `geo:` config) see every location as unknown.
+        if !geo.rules.isEmpty || geoPhase?.forwardsLocation == true { phases.append(geoPhase ?? GeoPhase(store: nil)) }
         if !rateLimits.rules.isEmpty, let rateLimitPhase { phases.append(rateLimitPhase) }
         // Last: the body is read only for a request every other phase let through.
         if !uploads.rules.isEmpty, let uploadScanPhase { phases.append(uploadScanPhase) }
@@ -37,5 +43,5 @@ public final class PolicySet: Sendable {
     public static let empty = PolicySet(headers: .empty, files: [])
 
     /// Every rule name of every kind, in file order (for policy tests and reports).
-    public var ruleNames: [String] { headers.rules.map(\.name) + cors.rules.map(\.name) + rateLimits.rules.map(\.name) + uploads.rules.map(\.name) }
+    public var ruleNames: [String] { headers.rules.map(\.name) + cors.rules.map(\.name) + rateLimits.rules.map(\.name) + uploads.rules.map(\.name) + geo.rules.map(\.name) }
 }

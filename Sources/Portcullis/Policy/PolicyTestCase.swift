@@ -15,6 +15,9 @@ public struct PolicyTestCase: Sendable {
         public var target: String
         public var headers: [(name: String, value: String)]
         public var client: IPAddress?
+        /// Where the client is, for geo rules (the database's answer; `.some(nil)`: unknown).
+        /// nil: the case is not about location, and geo rules are not applied to it.
+        public var location: GeoLocation??
         /// The request is sent this many times (rate-limit cases); expectations apply to the last.
         public var repeatCount: Int = 1
         /// Nanoseconds between the repeated requests (0: all at the same instant).
@@ -41,6 +44,8 @@ public struct PolicyTestCase: Sendable {
         public var corsRule: String?
         /// The enforcing rate-limit rule expected to count the last request, or `none`.
         public var rateLimitRule: String?
+        /// The enforcing geo rule expected to decide, or `none`.
+        public var geoRule: String?
     }
 
     public var name: String

@@ -5,9 +5,9 @@ import Yams
 /// test: every problem is reported as `file:line:column: case 'NAME': what is wrong; what is expected`.
 public enum PolicyTestLoader {
     static let caseKeys = ["name", "request", "response", "expect"]
-    static let requestKeys = ["method", "url", "headers", "client", "repeat", "every"]
+    static let requestKeys = ["method", "url", "headers", "client", "location", "repeat", "every"]
     static let responseKeys = ["status", "headers"]
-    static let expectKeys = ["status", "headers", "absent", "rule", "shadow_rule", "cors_rule", "rate_limit"]
+    static let expectKeys = ["status", "headers", "absent", "rule", "shadow_rule", "cors_rule", "rate_limit", "geo"]
 
     public static func load(directory: String, policies: PolicySet, environment: [String: String] = [:]) throws(DiagnosticsError) -> [PolicyTestCase] {
         try parse(PolicyDirectory.sources(in: directory), policies: policies, environment: environment)
@@ -21,6 +21,7 @@ public enum PolicyTestLoader {
         let ruleNames = ["global"] + policies.headers.rules.map(\.name)
         let corsRuleNames = policies.cors.rules.map(\.name) + ["none"]
         let rateLimitRuleNames = policies.rateLimits.rules.filter { !$0.isShadow }.map(\.name) + ["none"]
+        let geoRuleNames = policies.geo.rules.filter { !$0.isShadow }.map(\.name) + ["none"]
 
         for source in sources {
             let root: Node
@@ -43,7 +44,7 @@ public enum PolicyTestLoader {
                         nameValue.report("\(nameValue.path) must not be empty")
                     } else {
                         name = text
-                        testCase = readCase(fields, name: text, at: value.location, ruleNames: ruleNames, corsRuleNames: corsRuleNames, rateLimitRuleNames: rateLimitRuleNames)
+                        testCase = readCase(fields, name: text, at: value.location, ruleNames: ruleNames, corsRuleNames: corsRuleNames, rateLimitRuleNames: rateLimitRuleNames, geoRuleNames: geoRuleNames)
                     }
                 }
                 let prefix = name.map { "case '\($0)': " } ?? ""
@@ -62,10 +63,10 @@ public enum PolicyTestLoader {
         return cases
     }
 
-    private static func readCase(_ fields: [String: YAMLValue], name: String, at location: SourceLocation, ruleNames: [String], corsRuleNames: [String], rateLimitRuleNames: [String]) -> PolicyTestCase? {
+    private static func readCase(_ fields: [String: YAMLValue], name: String, at location: SourceLocation, ruleNames: [String], corsRuleNames: [String], rateLimitRuleNames: [String], geoRuleNames: [String]) -> PolicyTestCase? {
         let request = fields["request"].flatMap(readRequest)
         let response = fields["response"].flatMap(readResponse)
-        let expect = fields["expect"].flatMap { readExpectation($0, ruleNames: ruleNames, corsRuleNames: corsRuleNames, rateLimitRuleNames: rateLimitRuleNames) }
+        let expect = fields["expect"].flatMap { readExpectation($0, ruleNames: ruleNames, corsRuleNames: corsRuleNames, rateLimitRuleNames: rateLimitRuleNames, geoRuleNames: geoRuleNames) }
         guard let request, let response, let expect else { return nil }
         return PolicyTestCase(name: name, location: location, request: request, response: response, expect: expect)
     }
@@ -98,6 +99,11 @@ public enum PolicyTestLoader {
                 ok = false
             }
         }
+        var location: GeoLocation??
+        if let locationValue = fields["location"], let text = locationValue.string() {
+            let parsed = GeoPolicyTest.location(text)
+            if let problem = parsed.problem { locationValue.report("\(locationValue.path): \(problem)"); ok = false } else { location = .some(parsed.location) }
+        }
         var repeatCount = 1
         if let repeatValue = fields["repeat"] {
             if let count = repeatValue.int(in: 1...10_000) { repeatCount = count } else { ok = false }
@@ -109,7 +115,7 @@ public enum PolicyTestLoader {
         }
         guard ok else { return nil }
         return PolicyTestCase.Request(
-            method: method, url: url, isTLS: parts.isTLS, host: parts.host, target: parts.target, headers: headers, client: client,
+            method: method, url: url, isTLS: parts.isTLS, host: parts.host, target: parts.target, headers: headers, client: client, location: location,
             repeatCount: repeatCount, interval: interval
         )
     }
@@ -122,7 +128,7 @@ public enum PolicyTestLoader {
         return PolicyTestCase.Response(status: status, headers: headers)
     }
 
-    private static func readExpectation(_ value: YAMLValue, ruleNames: [String], corsRuleNames: [String], rateLimitRuleNames: [String]) -> PolicyTestCase.Expectation? {
+    private static func readExpectation(_ value: YAMLValue, ruleNames: [String], corsRuleNames: [String], rateLimitRuleNames: [String], geoRuleNames: [String]) -> PolicyTestCase.Expectation? {
         guard let fields = value.mapping(allowed: expectKeys) else { return nil }
         var expect = PolicyTestCase.Expectation()
         if fields.isEmpty {
@@ -145,7 +151,7 @@ public enum PolicyTestLoader {
         if let statusValue = fields["status"], let status = statusValue.int(in: 100...599) { expect.status = status }
         let ruleKeys: [(String, WritableKeyPath<PolicyTestCase.Expectation, String?>, [String])] = [
             ("rule", \.rule, ruleNames), ("shadow_rule", \.shadowRule, Array(ruleNames.dropFirst()) + ["none"]), ("cors_rule", \.corsRule, corsRuleNames),
-            ("rate_limit", \.rateLimitRule, rateLimitRuleNames),
+            ("rate_limit", \.rateLimitRule, rateLimitRuleNames), ("geo", \.geoRule, geoRuleNames),
         ]
         for (key, path, allowed) in ruleKeys {
             guard let ruleValue = fields[key], let text = ruleValue.string() else { continue }

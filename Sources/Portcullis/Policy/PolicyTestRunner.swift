@@ -18,11 +18,14 @@ public enum PolicyTestRunner {
             CORSDecision.Request(method: request.method, headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }), isTLS: request.isTLS, authority: request.host),
             host: request.host, path: path
         )
-        // The gateway's order: CORS answers preflights and refusals first, then rate limits count.
+        // The gateway's order: CORS answers preflights and refusals first, then geo rules, then rate limits count.
         var rateLimit = (state: RateLimitState(), problem: ProblemResponse?.none)
+        var geo = GeoPolicyTest.Outcome()
         switch cors.decision {
         case .refuse, .preflight: break
-        case .allow, .forwardWithoutGrant, .notCrossOrigin: rateLimit = runRateLimits(testCase, policies: policies)
+        case .allow, .forwardWithoutGrant, .notCrossOrigin:
+            geo = GeoPolicyTest.run(testCase, policies: policies)
+            if geo.answer == nil { rateLimit = runRateLimits(testCase, policies: policies) }
         }
         switch cors.decision {
         case .refuse(let problem):
@@ -32,7 +35,13 @@ public enum PolicyTestRunner {
             status = 204
             headers = preflight
         case .allow, .forwardWithoutGrant, .notCrossOrigin:
-            if let problem = rateLimit.problem {
+            if case .problem(let problem) = geo.answer {
+                status = Int(problem.status.code)
+                headers = gatewayHeaders(problem)
+            } else if case .response(let head, _) = geo.answer {
+                status = Int(head.status.code)
+                headers = head.headers
+            } else if let problem = rateLimit.problem {
                 status = Int(problem.status.code)
                 headers = gatewayHeaders(problem)
             } else {
@@ -75,6 +84,9 @@ public enum PolicyTestRunner {
         if let expected = testCase.expect.rateLimitRule {
             let actual = rateLimit.state.resolved?.rule.name ?? "none"
             if expected != actual { differences.append("rate_limit: expected '\(expected)', got '\(actual)'") }
+        }
+        if let expected = testCase.expect.geoRule, expected != (geo.rule ?? "none") {
+            differences.append("geo: expected '\(expected)', got '\(geo.rule ?? "none")'")
         }
         return PolicyTestOutcome(name: testCase.name, location: testCase.location, differences: differences)
     }

@@ -15,6 +15,8 @@ public final class GatewayRuntime: Sendable {
     public let rateLimitStore: RateLimitStore
     /// The shared rate-limit store, when `redis:` is configured (connections open on first use).
     public let redis: RedisRateLimitStore?
+    /// The geo database (opened now, re-opened when replaced); nil without a `geo:` section.
+    public let geoStore: GeoDatabaseStore?
     let activeConnections = Atomic<Int>(0)
 
     /// Resolves endpoint host names now (blocking, at start-up only, never on an event loop).
@@ -37,6 +39,7 @@ public final class GatewayRuntime: Sendable {
         self.hygiene = RequestHygiene(maxURIBytes: config.limits.maxURIBytes)
         self.rateLimitStore = RateLimitStore(capacity: config.limits.maxRateLimitKeys)
         self.redis = config.redis.map { RedisRateLimitStore(client: RedisClient(config: $0, logger: logger)) }
+        self.geoStore = config.geo.map { GeoDatabaseStore(config: $0, logger: logger) }
     }
 
     public var currentConnections: Int { activeConnections.load(ordering: .relaxed) }

@@ -7,10 +7,11 @@ public enum JWTKeyMaterial: Sendable {
     case ecdsa256(ES256PublicKey)
     case ecdsa384(ES384PublicKey)
     case rsa(Insecure.RSA.PublicKey, DigestAlgorithm)
+    case eddsa(EdDSA.PublicKey)
     /// A JSON Web Key Set (keys chosen by each token's `kid`).
     case jwks(String)
 
-    public static let algorithms = ["HS256", "HS384", "HS512", "ES256", "ES384", "RS256", "RS384", "RS512"]
+    public static let algorithms = ["HS256", "HS384", "HS512", "ES256", "ES384", "RS256", "RS384", "RS512", "EdDSA"]
 
     /// Builds the key, or says what is wrong (a sentence fragment after the key's path).
     static func make(algorithm: String?, secret: String?, publicKey: String?, jwks: String?) -> Result<JWTKeyMaterial, KeyError> {
@@ -33,6 +34,11 @@ public enum JWTKeyMaterial: Sendable {
             // RFC 7518 §3.2: the key must be at least as long as the hash output.
             guard secret.utf8.count >= minimum else { return .failure(KeyError("secret is \(secret.utf8.count) bytes; \(algorithm) needs at least \(minimum) (RFC 7518 §3.2)", at: "secret")) }
             return .success(.hmac(HMACKey(from: secret), digest))
+        case "EdDSA":
+            guard let publicKey else { return .failure(KeyError("uses EdDSA, which needs public_key (a PEM Ed25519 public key, e.g. ${file:keys/age.pem})")) }
+            guard secret == nil else { return .failure(KeyError("uses EdDSA with secret; expected public_key for EdDSA")) }
+            guard let key = try? EdDSA.PublicKey(pem: publicKey) else { return .failure(KeyError("public_key is not a PEM Ed25519 public key for EdDSA", at: "public_key")) }
+            return .success(.eddsa(key))
         case "ES256", "ES384", "RS256", "RS384", "RS512":
             guard let publicKey else { return .failure(KeyError("uses \(algorithm), which needs public_key (a PEM public key, e.g. ${file:keys/jwt.pem})")) }
             guard secret == nil else { return .failure(KeyError("uses \(algorithm) with secret; expected public_key for \(algorithm)")) }
@@ -61,6 +67,7 @@ public enum JWTKeyMaterial: Sendable {
         case .ecdsa256(let key): await collection.add(ecdsa: key)
         case .ecdsa384(let key): await collection.add(ecdsa: key)
         case .rsa(let key, let digest): await collection.add(rsa: key, digestAlgorithm: digest)
+        case .eddsa(let key): await collection.add(eddsa: key)
         case .jwks(let json): try await collection.add(jwksJSON: json)
         }
     }

@@ -217,7 +217,7 @@ final class RateLimitsBuilder {
         return RateLimitPenalty(afterViolations: after, within: within, ban: ban, growth: growth, maxBan: maxBan ?? nil, forgetAfter: forget ?? nil)
     }
 
-    private static func readJWT(_ value: YAMLValue) -> JWTKeyMaterial? {
+    static func readJWT(_ value: YAMLValue) -> JWTKeyMaterial? {
         guard let fields = value.mapping(allowed: jwtKeys) else { return nil }
         var texts: [String: String] = [:]
         for key in jwtKeys {

@@ -81,9 +81,11 @@ public final class Gateway: Service, Sendable {
                 uploadScanner = try await NIOThreadPool.singleton.runIfActive { [logger] in
                     try UploadScanner.make(config: scannerConfig, group: group, logger: logger)
                 }
+                let geo = GeoPhase(store: runtime.geoStore, logger: logger)
                 policy = try await PolicyReloader.start(
-                    config: policyConfig, logger: logger, rateLimitPhase: rateLimits, uploadScanPhase: uploadScanner.map { UploadScanPhase(scanner: $0) },
+                    config: policyConfig, logger: logger, rateLimitPhase: rateLimits, uploadScanPhase: uploadScanner.map { UploadScanPhase(scanner: $0) }, geoPhase: geo,
                     audit: auditLog, publish: Gateway.publisher(for: resources))
+                try GeoStartupCheck.verify(policy: await policy!.current, store: runtime.geoStore)
             }
             var state = try await bindListeners(group: group, resources: resources)
             state.accessLog = accessLog
@@ -98,6 +100,7 @@ public final class Gateway: Service, Sendable {
                     }
                 })
             }
+            if let geoStore = runtime.geoStore { state.reloads.append(Task { await geoStore.watch() }) }
             if let policy {
                 state.policy = policy
                 state.reloads.append(Task { await policy.watch() })

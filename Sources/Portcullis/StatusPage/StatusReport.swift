@@ -83,7 +83,7 @@ struct StatusReport: Encodable {
     }
 
     struct RuleFigures: Encodable {
-        /// `headers`, `cors` or `rate_limit`.
+        /// `headers`, `cors`, `rate_limit` or `geo`.
         var kind: String
         var name: String
         var mode: String
@@ -94,7 +94,7 @@ struct StatusReport: Encodable {
         /// Rate-limit rules: requests refused (shadow: would have refused) and bans begun.
         var refusals: Int?
         var bans: Int?
-        /// Rate-limit rules: the `RateLimit-Policy` value, e.g. `"login";q=5;w=60`.
+        /// Rate-limit rules: the `RateLimit-Policy` value, e.g. `"login";q=5;w=60`; geo rules: the locations (`GB, US-TX`).
         var limits: String?
     }
 
@@ -177,6 +177,9 @@ struct StatusReport: Encodable {
             }
             for rule in set.uploads.rules {
                 rules.append(RuleFigures(kind: "upload", name: rule.name, mode: rule.common.mode.rawValue, match: rule.match.description, location: location(rule.common)))
+            }
+            for rule in set.geo.rules {
+                rules.append(RuleFigures(kind: "geo", name: rule.name, mode: rule.mode.rawValue, match: rule.match.description, location: location(rule.common), limits: rule.locationsDescription))
             }
             return PolicyFigures(
                 digest: set.digest, files: set.files.map { ($0 as NSString).lastPathComponent },

@@ -1,0 +1,62 @@
+import Foundation
+import JWTKit
+import NIOHTTP1
+import Testing
+@testable import Portcullis
+
+/// Age tokens signed with asymmetric keys (ES256, EdDSA): the gateway holds only the public key.
+@Suite struct GeoAgeTokenTests {
+    private struct AgeClaims: JWTPayload {
+        var age_over_18: Bool
+        var exp: ExpirationClaim
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    private func rule(algorithm: String, publicKey: String) throws -> GeoAgeToken {
+        let yaml = """
+            geo:
+              - name: adult
+                match: { path_prefix: /adult/ }
+                restricted: [GB]
+                action:
+                  require_age_token: { header: X-Age-Token, jwt: { algorithm: \(algorithm), public_key: "${KEY}" } }
+            """
+        let set = try PolicyLoader.parse([PolicySource(file: "p.yaml", text: yaml)], environment: ["KEY": publicKey])
+        return try #require(set.geo.rules.first?.ageToken)
+    }
+
+    private func verified(_ ageToken: GeoAgeToken, _ token: String) async -> Bool {
+        await ageToken.verifier.verifyAndCache(token, now: 0)
+        guard case .verified(let claims) = ageToken.verifier.cachedClaims(for: token[...], now: 1) else { return false }
+        return ageToken.accepts(claims)
+    }
+
+    @Test func eddsaAndES256TokensVerifyWithThePublicKey() async throws {
+        let edKey = try EdDSA.PrivateKey(curve: .ed25519)
+        let esKey = ES256PrivateKey()
+        let claims = AgeClaims(age_over_18: true, exp: ExpirationClaim(value: Date().addingTimeInterval(600)))
+        let edKeys = JWTKeyCollection()
+        await edKeys.add(eddsa: edKey)
+        let esKeys = JWTKeyCollection()
+        await esKeys.add(ecdsa: esKey)
+        let edToken = try await edKeys.sign(claims)
+        let esToken = try await esKeys.sign(claims)
+
+        let edRule = try rule(algorithm: "EdDSA", publicKey: edKey.publicKey.pemRepresentation)
+        let esRule = try rule(algorithm: "ES256", publicKey: esKey.publicKey.pemRepresentation)
+        #expect(await verified(edRule, edToken))
+        #expect(await verified(esRule, esToken))
+        // Each key refuses the other's tokens, and a token saying false proves nothing.
+        #expect(!(await verified(edRule, esToken)))
+        #expect(!(await verified(esRule, edToken)))
+        let under = try await edKeys.sign(AgeClaims(age_over_18: false, exp: ExpirationClaim(value: Date().addingTimeInterval(600))))
+        #expect(!(await verified(edRule, under)))
+    }
+
+    @Test func theTokenIsFoundInTheHeaderOrAnyCookieField() throws {
+        let token = GeoAgeToken(cookie: "age", header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: String(repeating: "k", count: 32)), .sha256))
+        #expect(token.token(in: HTTPHeaders([("X-Age-Token", "Bearer abc.def.ghi")])) == "abc.def.ghi")
+        #expect(token.token(in: HTTPHeaders([("Cookie", "a=1"), ("cookie", "b=2; age=\"x.y.z\"")])) == "x.y.z")
+        #expect(token.token(in: HTTPHeaders([("Cookie", "page_age=1; ages=2")])) == nil)
+    }
+}
