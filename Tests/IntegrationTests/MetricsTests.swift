@@ -24,14 +24,22 @@ struct MetricsTests {
         let certificates = try TestCertificates()
         let certs = certificates.directory
         let tls = certificates.tlsBlock
+        // Geo rules need a database; uploads are scanned with signatures written here.
+        let directory = try TestPaths.temporaryDirectory()
+        let database = directory.appendingPathComponent("geo.mmdb").path
+        try GeoFixture.write(to: database)
+        let signatures = try ScanFixtures.signatureDirectory(in: directory)
         let gateway = try await GatewayProcess.start("""
+            trusted_proxies: [127.0.0.1]
+            geo: { database: \(database) }
+            \(ScanFixtures.scannerConfig(signatures: signatures, directory: directory))
             upstreams:
               app: { endpoints: [127.0.0.1:\(demo.localPort)] }
               gone: { endpoints: [127.0.0.1:\(deadPort)], health: { max_failures: 100 } }
             routes:
               - { name: dead, path_prefix: /dead, upstream: gone }
               - { name: app, path_prefix: /, upstream: app }
-            """, tls: tls, plainListener: "redirect_to_https: false", policies: try ShippedPolicies.files())
+            """, tls: tls, plainListener: "redirect_to_https: false", policies: try ShippedPolicies.files(geo: true))
         defer { gateway.stop() }
 
         for _ in 1...7 { #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/hello").status == 200) }
@@ -39,6 +47,12 @@ struct MetricsTests {
         let refused = try await TestHTTPClient.request(port: gateway.httpPort, method: .POST, path: "/api/items", headers: [("Origin", "https://evil.example")], body: Array("{}".utf8))
         #expect(refused.status == 403)
         for _ in 1...2 { #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/dead/x").status == 502) }
+        // Geo: a visitor from Great Britain without an age token is sent to verification; one
+        // without a location is refused (451). An upload carrying the EICAR string is blocked.
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/adult/page", headers: [("X-Forwarded-For", "81.2.69.142")]).status == 302)
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/adult/page", headers: [("X-Forwarded-For", "10.0.0.1")]).status == 451)
+        let infected = try await TestHTTPClient.request(port: gateway.httpPort, method: .POST, path: "/upload", headers: [("Content-Type", "application/octet-stream")], body: ScanFixtures.eicar)
+        #expect(infected.status == 403)
         // Plain HTTP to the TLS port: the handshake fails, the connection is closed.
         _ = try? await RawConnection.exchange(port: gateway.tlsPort, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let https = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/hello"])
@@ -56,7 +70,9 @@ struct MetricsTests {
         let histogram = "portcullis_request_duration_seconds_count"
         #expect(Self.value(text, "\(histogram){route=\"app\",method=\"GET\",status_class=\"2xx\"}") == 8)  // 7 plain + 1 HTTP/2
         #expect(Self.value(text, "\(histogram){route=\"app\",method=\"POST\",status_class=\"2xx\"}") == 5)
-        #expect(Self.value(text, "\(histogram){route=\"app\",method=\"POST\",status_class=\"4xx\"}") == 2)  // 429 and 403
+        #expect(Self.value(text, "\(histogram){route=\"app\",method=\"POST\",status_class=\"4xx\"}") == 3)  // 429, 403 CORS, 403 upload
+        #expect(Self.value(text, "\(histogram){route=\"app\",method=\"GET\",status_class=\"3xx\"}") == 1)  // geo redirect
+        #expect(Self.value(text, "\(histogram){route=\"app\",method=\"GET\",status_class=\"4xx\"}") == 1)  // geo 451
         #expect(Self.value(text, "\(histogram){route=\"dead\",method=\"GET\",status_class=\"5xx\"}") == 2)
         #expect(Self.value(text, "portcullis_request_duration_seconds_bucket{route=\"app\",method=\"GET\",status_class=\"2xx\",le=\"+Inf\"}") == 8)
         #expect(Self.value(text, "portcullis_upstream_duration_seconds_count{upstream=\"app\"}") == 13)
@@ -73,6 +89,10 @@ struct MetricsTests {
         #expect(Self.value(text, "\(decisions){kind=\"rate_limit\",rule=\"login\",outcome=\"limited\"}") == 1)
         #expect(Self.value(text, "\(decisions){kind=\"cors\",rule=\"api-cors\",outcome=\"refused\"}") == 1)
         #expect(Self.value(text, "\(decisions){kind=\"headers\",rule=\"api\",outcome=\"applied\"}") == 15)  // every /api/ request
+        #expect(Self.value(text, "\(decisions){kind=\"geo\",rule=\"adult-content\",outcome=\"redirected\"}") == 1)
+        #expect(Self.value(text, "\(decisions){kind=\"geo\",rule=\"adult-content\",outcome=\"unknown_location\"}") == 1)
+        #expect(Self.value(text, "\(decisions){kind=\"upload\",rule=\"demo-upload\",outcome=\"infected\"}") == 1)
+        #expect(Self.value(text, "portcullis_upload_scan_duration_seconds_count{engine=\"clamav\",result=\"infected\"}") == 1)
         // Label values come from config and policy only: no path or address from the traffic.
         #expect(!text.contains("/api/hello"))
         #expect(!text.contains("evil.example"))
