@@ -425,7 +425,7 @@ import Testing
     /// the line after the last; the diagnostic now stays inside the file, at the end of its last line.
     @Test func syntaxErrorAtTheEndOfAFileWithoutAFinalNewlineIsOnItsLastLine() {
         #expect(problems("- { namOPENBLAS_CERTOYP1 70.AE2.0.") == ["test.yaml:1:35: YAML syntax error: did not find expected ',' or '}'"])
-        #expect(problems("upstreams:\n  app: { endpoints: [127.0.0.1:3000]") == ["test.yaml:2:36: YAML syntax error: did not find expected ',' or '}'"])
+        #expect(problems("upstreams:\n  app: { endpoints: [127.0.0.1:3000]") == ["test.yaml:2:37: YAML syntax error: did not find expected ',' or '}'"])
     }
 
     @Test func tabIndentationIsASyntaxErrorAtTheTab() {
