@@ -45,6 +45,11 @@ public struct RequestHygiene: Sendable {
         guard head.uri.utf8.count <= maxURIBytes else {
             return .failure(ProblemResponse(status: .uriTooLong, slug: "uri-too-long", detail: "the request target is \(head.uri.utf8.count) bytes; the limit is \(maxURIBytes)"))
         }
+        // NIO's HTTP/1 parser refuses these bytes in a target; an HTTP/2 `:path` may carry bytes
+        // above 0x7F (found by fuzzing), which the application's parser would read its own way.
+        guard head.uri.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return .failure(.badRequest("the request target may only contain printable ASCII; percent-encode other bytes"))
+        }
         if head.method == .CONNECT {
             return .failure(ProblemResponse(status: .methodNotAllowed, slug: "connect-not-allowed", detail: "CONNECT is not served by this gateway", extraHeaders: [("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")]))
         }
