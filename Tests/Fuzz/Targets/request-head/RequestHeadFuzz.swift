@@ -56,6 +56,10 @@ enum RequestHeadFuzz {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         guard let first = lines.first, let space = first.firstIndex(of: " ") else { return nil }
         let method = HTTPMethod(rawValue: String(first[..<space]))
+        // Extension methods (`.RAW`) pass HTTP/2 and are forwarded as sent; NIO's HTTP/1 parser,
+        // like llhttp in many applications, knows a fixed list, so the reparse check would fail on
+        // them by design (docs/security.md, "Bad input").
+        if case .RAW = method { return nil }
         let uri = String(first[first.index(after: space)...])
         guard !uri.isEmpty, !(uri + first[..<space]).utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return nil }
         var headers = HTTPHeaders()
