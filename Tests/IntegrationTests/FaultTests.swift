@@ -13,9 +13,14 @@ struct FaultTests {
         case other(String)
     }
 
-    static func outcome(_ response: TestResponse?) -> Outcome {
+    /// - Parameter path: for `/api/…` requests, the path the application must have answered (the
+    ///   demo echoes it): no request gets another's response.
+    static func outcome(_ response: TestResponse?, path: String? = nil) -> Outcome {
         guard let response else { return .other("no answer") }
-        if response.status == 200, response.header("X-Demo-Instance") != nil { return .answered }
+        if response.status == 200, response.header("X-Demo-Instance") != nil {
+            if let path, response.json["path"] as? String != path { return .other("answer for \(response.json["path"] ?? "?") to \(path)") }
+            return .answered
+        }
         if [502, 503, 504].contains(response.status), response.header("Content-Type") == "application/problem+json",
             response.json["request_id"] as? String == response.header("X-Request-Id") {
             return .documentedError(response.status)
@@ -24,13 +29,19 @@ struct FaultTests {
     }
 
     /// `clients` sequential clients, `each` requests each; returns every outcome.
-    static func load(port: Int, clients: Int, each: Int) async -> [Outcome] {
+    /// - Parameter slowEvery: every so many requests goes to `/slow?ms=1000` instead (0: none).
+    static func load(port: Int, clients: Int, each: Int, slowEvery: Int = 0) async -> [Outcome] {
         await withTaskGroup(of: [Outcome].self) { group in
             for client in 0..<clients {
                 group.addTask {
                     var outcomes: [Outcome] = []
                     for index in 0..<each {
-                        outcomes.append(outcome(try? await TestHTTPClient.get(port: port, path: "/api/c\(client)/\(index)")))
+                        if slowEvery > 0, index % slowEvery == slowEvery - 1 {
+                            outcomes.append(outcome(try? await TestHTTPClient.get(port: port, path: "/slow?ms=1000")))
+                            continue
+                        }
+                        let path = "/api/c\(client)/\(index)"
+                        outcomes.append(outcome(try? await TestHTTPClient.get(port: port, path: path), path: path))
                     }
                     return outcomes
                 }
@@ -101,5 +112,27 @@ struct FaultTests {
         let after = await gateway.waitForFileCount(atMost: descriptors + 8)
         #expect(after <= descriptors + 8, "descriptors: \(descriptors) before, \(after) after")
         try await restarted.stop()
+    }
+
+    @Test func aSlowUpstreamUnderLoadGives504ForTheSlowRequestsOnly() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(
+            endpoints: [demo.localPort], extra: "timeouts: { upstream_response: 300ms }",
+            upstreamExtra: "    health: { max_failures: 1000 }"
+        ))
+        defer { gateway.stop() }
+        _ = try await TestHTTPClient.get(port: gateway.httpPort, path: "/api")
+        let descriptors = gateway.openFileCount()
+
+        let outcomes = await Self.load(port: gateway.httpPort, clients: 4, each: 50, slowEvery: 5)
+        let answered = outcomes.filter { $0 == .answered }.count
+        let timedOut = outcomes.filter { $0 == .documentedError(504) }.count
+        let others = outcomes.filter { if case .other = $0 { return true } else { return false } }
+        print("faults: slow upstream (1 request in 5 takes 1 s, upstream_response 300ms) under 4 × 50 requests: \(answered) answered, \(timedOut) × 504, \(others.count) other")
+        #expect(outcomes.count == 200)
+        #expect(answered == 160 && timedOut == 40, "\(others.prefix(3))")
+        let after = await gateway.waitForFileCount(atMost: descriptors + 8)
+        #expect(after <= descriptors + 8, "descriptors: \(descriptors) before, \(after) after")
+        try await demo.stop()
     }
 }
