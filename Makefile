@@ -15,6 +15,8 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 
 CONFIG      ?= config/portcullis.yaml
+# Seconds each fuzz target runs in `make test` (scripts/fuzz TARGET SECONDS runs longer passes).
+FUZZ_SECONDS ?= 20
 DEMO_HOST   ?= 127.0.0.1
 DEMO_PORT   ?= 3000
 # Extra flags for every `swift build` / `swift test`, e.g. SWIFT_FLAGS="--scratch-path /tmp/pc".
@@ -62,12 +64,15 @@ run: build
 	"$$bin/portcullis" run --config $(CONFIG)
 
 # Integration tests spawn .build/debug/portcullis, so build every product before testing.
+# Then each libFuzzer target of Tests/Fuzz runs FUZZ_SECONDS on its seed corpus (scripts/fuzz;
+# the instrumented build reuses the debug dependencies; the whole fuzz pass fits in about 2 minutes).
 # Tests run one at a time: each starts real gateways, applications and clients, and timeouts
 # under test must not race a machine loaded by twenty others (about 30 s in all).
 test: setup
 	swift build $(SWIFT_FLAGS)
 	swift test --no-parallel $(SWIFT_FLAGS)
 	"$$(swift build $(SWIFT_FLAGS) --show-bin-path)/portcullis" policy-test policies/tests/
+	SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/fuzz all $(FUZZ_SECONDS)
 
 # scripts/bench builds the release binary itself.
 bench:

@@ -125,3 +125,31 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Tests/Fuzz), declared only when scripts/fuzz builds them, so `swift build`
+// never sees them. The gateway's sources are compiled a second time, instrumented, as
+// PortcullisFuzzed (a symlink to Sources/Portcullis); its dependencies are the main target's,
+// already built by a debug `swift build`. PORTCULLIS_FUZZ_RUNTIME is libFuzzer's no-main archive:
+// SwiftPM's debug link points `main` at `<module>_main`, which each target defines (FuzzDriver.run).
+if let fuzzRuntime = Context.environment["PORTCULLIS_FUZZ_RUNTIME"] {
+    let instrumented: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"]), .swiftLanguageMode(.v5)]
+    let gateway = package.targets.first { $0.name == "Portcullis" }!
+    package.targets += [
+        .target(name: "PortcullisFuzzed", dependencies: gateway.dependencies, path: "Tests/Fuzz/Instrumented/Portcullis", swiftSettings: instrumented),
+        .target(name: "FuzzSupport", dependencies: ["PortcullisFuzzed"], path: "Tests/Fuzz/Support", swiftSettings: [.swiftLanguageMode(.v5)]),
+    ]
+    for name in ["request-head", "config-loader", "policy-loader"] {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(name)",
+            dependencies: [
+                "PortcullisFuzzed", "FuzzSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/Targets/\(name)",
+            swiftSettings: instrumented + [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=address", fuzzRuntime, "-lstdc++"])]
+        ))
+    }
+}

@@ -423,6 +423,13 @@ import Testing
         #expect(message == "test.yaml:4:10: YAML syntax error: did not find expected ',' or ']'")
     }
 
+    /// Found by fuzzing: libyaml put an error at the end of a text without a final line break on
+    /// the line after the last; the diagnostic now stays inside the file, at the end of its last line.
+    @Test func syntaxErrorAtTheEndOfAFileWithoutAFinalNewlineIsOnItsLastLine() {
+        #expect(problems("- { namOPENBLAS_CERTOYP1 70.AE2.0.") == ["test.yaml:1:35: YAML syntax error: did not find expected ',' or '}'"])
+        #expect(problems("upstreams:\n  app: { endpoints: [127.0.0.1:3000]") == ["test.yaml:2:37: YAML syntax error: did not find expected ',' or '}'"])
+    }
+
     @Test func tabIndentationIsASyntaxErrorAtTheTab() {
         #expect(problems("listeners:\n\t- name: http\n") == ["test.yaml:2:1: YAML syntax error: found character that cannot start any token"])
     }

@@ -149,6 +149,12 @@ import Testing
         #expect(found.first?.contains("YAML syntax error") == true)
     }
 
+    /// Found by fuzzing: an unclosed flow collection at the end of a file without a final line
+    /// break was reported on a line the file does not have.
+    @Test func syntaxErrorAtTheEndOfAFileWithoutAFinalNewlineIsInsideTheFile() {
+        #expect(problems("headers:\n  global:\n    set: [X-A") == ["p.yaml:3:14: YAML syntax error: did not find expected ',' or ']'"])
+    }
+
     // MARK: Wrong types
 
     @Test func wrongTypesNameWhatIsExpected() {

@@ -29,6 +29,39 @@ import Testing
 
     // MARK: Passing requests
 
+    /// Found by fuzzing: an HTTP/2 `:path` may carry bytes above 0x7F (NIOHTTP2 refuses only
+    /// controls, SP and DEL there); forwarded raw, the application's parser reads them its own way.
+    @Test func targetWithBytesOutsidePrintableASCIIIsRefusedOverHTTP2() throws {
+        let h2Head = head(.GET, "/a\u{FF}pi/items", [("Host", "localhost")])
+        let scan = RequestHeadScan(h2Head.headers, peerIsTrusted: false)
+        guard case .failure(let refused) = hygiene.check(h2Head, scan: scan, serverNames: [], http2: true) else {
+            Issue.record("a target with a non-ASCII byte passed")
+            return
+        }
+        #expect(refused.status == .badRequest)
+        #expect(refused.detail == "the request target may only contain printable ASCII; percent-encode other bytes")
+        #expect(problem(head(.GET, "/caf\u{E9}", [("Host", "localhost")]))?.status == .badRequest)
+        #expect(problem(head(.GET, "/a\tb", [("Host", "localhost")]))?.status == .badRequest)
+        #expect(accepted(head(.GET, "/caf%C3%A9?q=%20", [("Host", "localhost")])) != nil)
+    }
+
+    /// Found by fuzzing: NIOHTTP2 lets control bytes other than NUL, CR and LF through in a field
+    /// value; forwarded, the application's HTTP/1 parser refuses (or reads) them its own way.
+    @Test func headerValueWithAControlByteIsRefusedOverHTTP2() {
+        let h2Head = head(.GET, "/", [("Host", "localhost"), ("Origin", "a\u{01}b")])
+        guard case .failure(let refused) = hygiene.check(h2Head, scan: RequestHeadScan(h2Head.headers, peerIsTrusted: false), serverNames: [], http2: true) else {
+            Issue.record("a value with a control byte passed")
+            return
+        }
+        #expect(refused.status == .badRequest)
+        #expect(refused.detail == "the value of the header field 'Origin' contains a control character")
+        let tab = head(.GET, "/", [("Host", "localhost"), ("X-A", "a\tb")])
+        guard case .success = hygiene.check(tab, scan: RequestHeadScan(tab.headers, peerIsTrusted: false), serverNames: [], http2: true) else {
+            Issue.record("a value with HTAB was refused")
+            return
+        }
+    }
+
     @Test func normalGetPasses() throws {
         let result = try #require(accepted(head(.GET, "/items?page=2", [("Host", "Example.COM:8080"), ("Accept", "*/*")])))
         #expect(result.host == "example.com")

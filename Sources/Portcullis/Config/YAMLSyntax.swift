@@ -6,7 +6,8 @@ enum YAMLSyntax {
         if let yamlError = error as? YamlError {
             switch yamlError {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                return Diagnostic(location: SourceLocation(file: file, line: mark.line, column: mark.column), message: "YAML syntax error: \(problem)")
+                let position = insideText(line: mark.line, column: mark.column, yaml: yaml)
+                return Diagnostic(location: SourceLocation(file: file, line: position.line, column: position.column), message: "YAML syntax error: \(problem)")
             case .duplicatedKeysInMapping(let duplicates, let context):
                 let key = duplicates.sorted().first ?? ""
                 let location = secondOccurrence(of: key, in: yaml, from: context.mark.line)
@@ -17,6 +18,28 @@ enum YAMLSyntax {
             }
         }
         return Diagnostic(location: SourceLocation(file: file, line: 1, column: 1), message: "YAML syntax error: \(error)")
+    }
+
+    /// libyaml places an error found at the end of a text that does not end with a line break on
+    /// the line after the last one (found by fuzzing): such a position becomes the end of the last line.
+    static func insideText(line: Int, column: Int, yaml: String) -> (line: Int, column: Int) {
+        var lines = 1
+        var lastLength = 0
+        var previous: Unicode.Scalar = " "
+        for scalar in yaml.unicodeScalars {
+            switch scalar {
+            case "\n" where previous == "\r":
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lines += 1
+                lastLength = 0
+            default:
+                lastLength += 1
+            }
+            previous = scalar
+        }
+        guard line > lines else { return (max(line, 1), max(column, 1)) }
+        return (lines, lastLength + 1)
     }
 
     /// Yams reports duplicates at the mapping; the operator wants the line of the repeated key.

@@ -45,6 +45,16 @@ public struct RequestHygiene: Sendable {
         guard head.uri.utf8.count <= maxURIBytes else {
             return .failure(ProblemResponse(status: .uriTooLong, slug: "uri-too-long", detail: "the request target is \(head.uri.utf8.count) bytes; the limit is \(maxURIBytes)"))
         }
+        // NIO's HTTP/1 parser refuses these bytes in a target; an HTTP/2 `:path` may carry bytes
+        // above 0x7F (found by fuzzing), which the application's parser would read its own way.
+        guard head.uri.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return .failure(.badRequest("the request target may only contain printable ASCII; percent-encode other bytes"))
+        }
+        if http2, let name = RequestHygiene.fieldWithControlBytes(head.headers) {
+            // NIOHTTP2 refuses only NUL, CR and LF in a value; NIO's HTTP/1 parser, like the
+            // application's, refuses every control byte but HTAB (found by fuzzing).
+            return .failure(.badRequest("the value of the header field '\(name.prefix(64))' contains a control character"))
+        }
         if head.method == .CONNECT {
             return .failure(ProblemResponse(status: .methodNotAllowed, slug: "connect-not-allowed", detail: "CONNECT is not served by this gateway", extraHeaders: [("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")]))
         }
@@ -99,6 +109,14 @@ public struct RequestHygiene: Sendable {
         }
 
         return .success(Accepted(host: RequestHygiene.hostWithoutPort(authority), authority: authority, target: target, framing: framing, wantsUpgrade: scan.wantsUpgrade))
+    }
+
+    /// The first field whose value has a control byte other than HTAB (or DEL), if any.
+    static func fieldWithControlBytes(_ headers: HTTPHeaders) -> String? {
+        for (name, value) in headers where value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
+            return name
+        }
+        return nil
     }
 
     /// Whether the path (before any query) has a `.` or `..` segment, literally or as `%2e`, or a

@@ -82,6 +82,7 @@ struct ConnectionPipeline: Sendable {
         let listener = self.listener
         // Closes connections idle for client_idle, and on shutdown sends GOAWAY and lets open
         // streams finish (up to the drain timeout) instead of cutting them.
+        let firstStream = FirstStreamDeadline()
         let manager = NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: .init(
             maxIdleTime: .nanoseconds(runtime.config.timeouts.clientIdle), maxAge: nil,
             maxGraceTime: .nanoseconds(runtime.config.timeouts.drain), keepalive: nil
@@ -89,16 +90,25 @@ struct ConnectionPipeline: Sendable {
         try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
+                firstStream.value?.cancel()
                 resources.metrics.http2StreamOpened(listener: listener.index)
                 try streamChannel.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try streamChannel.pipeline.syncOperations.addHandler(ProxyConnectionHandler(runtime: runtime, resources: resources, listener: listener, decoder: nil))
             }
         }
         try channel.pipeline.syncOperations.addHandler(manager)
+        // The manager's idle timer starts only once a stream has closed: a client that completes the
+        // handshake and never opens a stream would stay (found by SlowClientTests). Until the first
+        // stream opens, client_idle closes it.
+        let firstStreamDeadline = channel.eventLoop.scheduleTask(in: .nanoseconds(runtime.config.timeouts.clientIdle)) {
+            channel.close(promise: nil)
+        }
+        firstStream.setValue(firstStreamDeadline)
+        channel.closeFuture.whenComplete { _ in firstStreamDeadline.cancel() }
     }
 
     /// A plain listener that sends every request to the HTTPS listener with 308, with the same
-    /// head limits as the proxy and `header_read` as its whole idle allowance.
+    /// head limits as the proxy and `header_read` as its idle allowance and each request's deadline.
     func addRedirect(to channel: Channel, httpsPort: Int) throws {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(runtime.config.timeouts.headerRead)))
@@ -106,6 +116,6 @@ struct ConnectionPipeline: Sendable {
         try sync.addHandler(HTTPResponseEncoder())
         try sync.addHandler(HTTPServerPipelineHandler())
         try sync.addHandler(HTTPServerProtocolErrorHandler())
-        try sync.addHandler(HTTPSRedirectHandler(httpsPort: httpsPort, maxURIBytes: runtime.config.limits.maxURIBytes))
+        try sync.addHandler(HTTPSRedirectHandler(httpsPort: httpsPort, maxURIBytes: runtime.config.limits.maxURIBytes, requestTimeout: .nanoseconds(runtime.config.timeouts.headerRead)))
     }
 }

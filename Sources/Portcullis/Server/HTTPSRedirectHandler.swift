@@ -9,11 +9,32 @@ final class HTTPSRedirectHandler: ChannelInboundHandler {
 
     private let httpsPort: Int
     private let maxURIBytes: Int
+    private let requestTimeout: TimeAmount
     private var head: HTTPRequestHead?
+    private var deadline: Scheduled<Void>?
 
-    init(httpsPort: Int, maxURIBytes: Int) {
+    /// - Parameter requestTimeout: a whole request must arrive within this of the connection's
+    ///   start or of the previous answer (`header_read`).
+    init(httpsPort: Int, maxURIBytes: Int, requestTimeout: TimeAmount) {
         self.httpsPort = httpsPort
         self.maxURIBytes = maxURIBytes
+        self.requestTimeout = requestTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        armDeadline(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+    }
+
+    /// An idle allowance alone let a client that dribbles a header line now and then hold the
+    /// connection for as long as it liked (found by SlowClientTests): the request has a deadline.
+    private func armDeadline(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: requestTimeout) { bound.value.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -24,6 +45,7 @@ final class HTTPSRedirectHandler: ChannelInboundHandler {
             guard let head else { return }
             self.head = nil
             respond(to: head, context: context)
+            armDeadline(context: context)
         }
     }
 

@@ -1,0 +1,59 @@
+"""Floods an HTTP/2 connection with SETTINGS or PING frames without reading the answers.
+
+Usage: h2_flood.py PORT settings|ping COUNT
+Sends COUNT frames in batches of 100, never reading what the server sends back, then reads.
+Prints "goaway <error code>" if the server sent GOAWAY, "closed" if it closed the connection,
+or "survived" if it answered every frame and kept the connection open."""
+import socket
+import ssl
+import sys
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+import h2.settings
+
+port, kind, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+context.set_alpn_protocols(["h2"])
+raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+sock = context.wrap_socket(raw, server_hostname="localhost")
+connection = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+connection.initiate_connection()
+sock.sendall(connection.data_to_send())
+
+try:
+    sent = 0
+    while sent < count:
+        batch = min(100, count - sent)
+        for index in range(batch):
+            if kind == "ping":
+                connection.ping((sent + index).to_bytes(8, "big"))
+            else:
+                # h2 waits for an ACK before applying local settings; the frames go out regardless.
+                connection.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100 + (sent + index) % 2})
+        sock.sendall(connection.data_to_send())
+        sent += batch
+    sock.settimeout(2)
+    while True:
+        try:
+            data = sock.recv(1 << 20)
+        except socket.timeout:
+            print("survived")
+            break
+        if not data:
+            print("closed")
+            break
+        try:
+            events = connection.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            events = []
+        ended = [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
+        if ended:
+            print(f"goaway {ended[0].error_code}")
+            break
+except (ssl.SSLError, ConnectionError, OSError):
+    print("closed")
