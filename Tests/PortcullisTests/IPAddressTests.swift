@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Portcullis
 
@@ -73,6 +76,31 @@ import Testing
             }
             let address = IPAddress(v6: value)
             #expect(IPAddress(address.description) == address, "\(address)")
+        }
+    }
+}
+
+/// The byte-wise IPv4 parser reads exactly what `inet_pton` reads.
+struct IPv4ParserAgreesWithInetPton {
+    static func inetPton(_ text: String) -> UInt32? {
+        var storage = in_addr()
+        guard inet_pton(AF_INET, text, &storage) == 1 else { return nil }
+        return UInt32(bigEndian: storage.s_addr)
+    }
+
+    @Test(arguments: ["0.0.0.0", "255.255.255.255", "192.0.2.1", "01.2.3.4", "1.2.3.04", "256.1.1.1", "1.2.3", "1.2.3.4.5",
+                      "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", "a.b.c.d", "1.2.3.0x4", "999.1.1.1", "1.2.3.-4", ""])
+    func knownCases(text: String) {
+        #expect(IPAddress.parseIPv4(Substring(text).utf8[...]) == Self.inetPton(text), "\(text)")
+    }
+
+    @Test func randomDottedStrings() {
+        var random = SplitMix64(seed: 42)
+        let alphabet = Array("0123456789.".utf8) + [UInt8(ascii: "x")]
+        for _ in 0..<20_000 {
+            let length = Int(random.next() % 17)
+            let text = String(decoding: (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+            #expect(IPAddress.parseIPv4(Substring(text).utf8[...]) == Self.inetPton(text), "\(text)")
         }
     }
 }

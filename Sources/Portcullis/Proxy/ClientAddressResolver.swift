@@ -19,13 +19,20 @@ public struct ClientAddressResolver: Sendable {
         guard !trustedProxies.isEmpty, isTrusted(peer), !forwardedFor.isEmpty else { return peer }
         var candidate = peer
         for field in forwardedFor.reversed() {
-            for hop in field.split(separator: ",").reversed() {
-                guard let address = IPAddress(ClientAddressResolver.stripPort(hop.trimmingWhitespaceSubstring())) else {
+            // Hops right to left, found byte by byte (no array of pieces per request).
+            let utf8 = field.utf8
+            var end = utf8.endIndex
+            while true {
+                var start = end
+                while start > utf8.startIndex, utf8[utf8.index(before: start)] != UInt8(ascii: ",") { start = utf8.index(before: start) }
+                guard let address = IPAddress(ClientAddressResolver.stripPort(field[start..<end].trimmingWhitespaceSubstring())) else {
                     // An unparseable hop ends the chain: what lies left of it cannot be trusted.
                     return candidate
                 }
                 candidate = address
                 if !isTrusted(address) { return address }
+                guard start > utf8.startIndex else { break }
+                end = utf8.index(before: start)  // before the comma
             }
         }
         return candidate
@@ -33,10 +40,11 @@ public struct ClientAddressResolver: Sendable {
 
     /// `192.0.2.1:1234` and `[2001:db8::1]:443` carry ports some proxies append.
     static func stripPort(_ hop: Substring) -> Substring {
-        if hop.first == "[", let close = hop.firstIndex(of: "]") {
-            return hop[hop.index(after: hop.startIndex)..<close]
+        let utf8 = hop.utf8
+        if utf8.first == UInt8(ascii: "["), let close = utf8.firstIndex(of: UInt8(ascii: "]")) {
+            return hop[utf8.index(after: utf8.startIndex)..<close]
         }
-        if let colon = hop.firstIndex(of: ":"), hop.lastIndex(of: ":") == colon {
+        if let colon = utf8.firstIndex(of: UInt8(ascii: ":")), utf8.lastIndex(of: UInt8(ascii: ":")) == colon {
             return hop[..<colon]
         }
         return hop
@@ -45,9 +53,11 @@ public struct ClientAddressResolver: Sendable {
 
 extension Substring {
     func trimmingWhitespaceSubstring() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
-        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
-        return result
+        let utf8 = self.utf8
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, utf8[start] == UInt8(ascii: " ") || utf8[start] == UInt8(ascii: "\t") { start = utf8.index(after: start) }
+        while end > start, utf8[utf8.index(before: end)] == UInt8(ascii: " ") || utf8[utf8.index(before: end)] == UInt8(ascii: "\t") { end = utf8.index(before: end) }
+        return self[start..<end]
     }
 }
