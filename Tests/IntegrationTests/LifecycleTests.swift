@@ -64,6 +64,36 @@ struct LifecycleTests {
         #expect(output.contains("\(file.path):10:15: route 'app' names upstream 'dmeo', which is not defined; did you mean 'demo'?"))
     }
 
+    /// The default scanner (libclamav with `signatures/`, relative to the working directory) is
+    /// needed only by upload rules: without it a gateway with other policies starts, and one with
+    /// upload rules refuses to start rather than serve them unchecked.
+    @Test func withoutTheDefaultScannerOnlyUploadRulesAreRefused() throws {
+        let directory = try TestPaths.temporaryDirectory()  // no signatures/ here
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let policies = directory.appendingPathComponent("policies")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        try "headers:\n  global:\n    set: { X-Frame-Options: DENY }\n".write(to: policies.appendingPathComponent("headers.yaml"), atomically: true, encoding: .utf8)
+        let file = directory.appendingPathComponent("portcullis.yaml")
+        try """
+            listeners:
+              - { name: http, address: "127.0.0.1:\(try FreePort.next())" }
+            upstreams:
+              demo: { endpoints: [127.0.0.1:3000] }
+            routes:
+              - { name: app, upstream: demo }
+            policies: { directory: \(policies.path) }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let start = "cd '\(directory.path)' && timeout 3 '\(TestPaths.gatewayBinary)' run --config '\(file.path)'; echo \"exit $?\""
+        let running = try Command.run("/bin/sh", ["-c", start])
+        #expect(running.standardOutput.contains("exit 124"), "it should still be serving when timeout stops it: \(running.standardError)")
+        #expect(running.standardError.contains("no upload scanner"))
+
+        try "uploads:\n  - name: media\n    match: { path: /upload }\n    max_bytes: 1MiB\n".write(to: policies.appendingPathComponent("uploads.yaml"), atomically: true, encoding: .utf8)
+        let refused = try Command.run("/bin/sh", ["-c", start])
+        #expect(refused.standardOutput.contains("exit 2"))
+        #expect(refused.standardError.contains("\(policies.path)/uploads.yaml:2:5: rule 'media': upload rules need a scanner, and none is running"))
+    }
+
     @Test func missingEnvironmentVariableIsNamedAtStart() throws {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

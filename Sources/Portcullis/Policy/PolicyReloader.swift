@@ -48,7 +48,7 @@ public actor PolicyReloader {
         let directory = config.directory
         let (set, fingerprint) = try await NIOThreadPool.singleton.runIfActive {
             let fingerprint = PolicyFingerprint(directory: directory)
-            return (try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase), fingerprint)
+            return (try PolicyReloader.load(directory: directory, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase), fingerprint)
         }
         publish(set)
         logger.info("policy loaded", metadata: PolicyReloader.metadata(for: set))
@@ -97,6 +97,17 @@ public actor PolicyReloader {
         return published
     }
 
+    /// The directory compiled with the gateway's phases. Upload rules without a scanner would not
+    /// be enforced, so such a policy is refused (at start: the gateway does not start; on reload:
+    /// the previous policy stays), never served with its uploads unchecked.
+    static func load(directory: String, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase?, geoPhase: GeoPhase?) throws(DiagnosticsError) -> PolicySet {
+        let set = try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase)
+        if uploadScanPhase == nil, let rule = set.uploads.rules.first {
+            throw DiagnosticsError([Diagnostic(location: rule.common.location, message: "rule '\(rule.name)': upload rules need a scanner, and none is running: the default one (libclamav with signatures/) did not start; configure `scanner:` in the operator config")])
+        }
+        return set
+    }
+
     private enum Outcome {
         case loaded(PolicySet)
         case invalid(DiagnosticsError)
@@ -116,7 +127,7 @@ public actor PolicyReloader {
                 let before = PolicyFingerprint(directory: directory)
                 let outcome: Outcome
                 do throws(DiagnosticsError) {
-                    outcome = .loaded(try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase))
+                    outcome = .loaded(try PolicyReloader.load(directory: directory, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase))
                 } catch {
                     outcome = .invalid(error)
                 }

@@ -77,9 +77,15 @@ public final class Gateway: Service, Sendable {
             if let policyConfig = runtime.config.policies {
                 let rateLimits = RateLimitPhase(store: runtime.rateLimitStore, shared: runtime.redis, logger: logger)
                 // Signatures are read and compiled before the first request (blocking: off the loops).
+                // A configured scanner must start; the default one is only needed by upload rules
+                // (a policy with some is refused while no scanner runs).
                 let scannerConfig = runtime.config.scanner ?? ScannerConfig()
-                uploadScanner = try await NIOThreadPool.singleton.runIfActive { [logger] in
-                    try UploadScanner.make(config: scannerConfig, group: group, logger: logger)
+                do {
+                    uploadScanner = try await NIOThreadPool.singleton.runIfActive { [logger] in
+                        try UploadScanner.make(config: scannerConfig, group: group, logger: logger)
+                    }
+                } catch where runtime.config.scanner == nil {
+                    logger.warning("no upload scanner: the default one (libclamav with signatures/) did not start; upload rules will be refused", metadata: ["error": "\(error)"])
                 }
                 let geo = GeoPhase(store: runtime.geoStore, logger: logger)
                 policy = try await PolicyReloader.start(
