@@ -38,7 +38,9 @@ struct RedisRateLimitTests {
                 #expect(response.status == 429)
                 #expect(response.header("Content-Type") == "application/problem+json")
                 #expect(response.json["type"] as? String == "https://portcullis.dev/problems/rate-limited")
-                #expect(response.header("Retry-After").flatMap(Int.init).map { (1...60).contains($0) } == true)
+                // Up to two windows: ten requests early in a minute keep weighing on the next one
+                // (the sliding window), and Redis's clock decides where in the minute we are.
+                #expect(response.header("Retry-After").flatMap(Int.init).map { (1...120).contains($0) } == true, "\(response.header("Retry-After") ?? "none")")
             }
         }
         #expect(statuses == Array(repeating: 200, count: 10) + Array(repeating: 429, count: 6))
