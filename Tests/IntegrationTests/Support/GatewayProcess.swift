@@ -66,7 +66,20 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Starts a gateway and waits until its admin listener answers /healthz.
+    /// A port taken between choosing and binding it (by another process) gets fresh ports, twice.
     static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "", arguments: [String] = []) async throws -> GatewayProcess {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await startOnce(configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra, arguments: arguments)
+            } catch let failure as TestFailure where attempt < 3 && failure.description.contains("Address already in use") {
+                continue
+            }
+        }
+    }
+
+    private static func startOnce(_ configBody: String, serverNames: [String], tls: String?, plainListener: String, policies: [String: String]?, policyReloadInterval: String, adminExtra: String, arguments: [String]) async throws -> GatewayProcess {
         let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra, arguments: arguments)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
