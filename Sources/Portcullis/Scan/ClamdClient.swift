@@ -22,7 +22,7 @@ public final class ClamdClient: Scanner {
     private let idle: Mutex<[[ClamdSession]]>
 
     /// Bytes per INSTREAM chunk (clamd's StreamMaxLength bounds the sum, not the chunk).
-    static let chunkSize = 64 * 1024
+    static let chunkSize = 1024 * 1024
 
     public init(config: ScannerConfig, group: EventLoopGroup, logger: Logger) {
         self.addresses = config.clamdAddresses
@@ -116,77 +116,62 @@ final class ClamdSession: @unchecked Sendable {  // used by one scan thread at a
     }
 
     /// Sends `content` and waits for clamd's reply (at most `timeout` for the whole scan).
+    /// The whole stream is queued in one event-loop task with one flush: a body in memory goes as
+    /// slices of its buffer, a spooled file as file regions (sendfile), so nothing is copied and
+    /// the scan thread does not hop to the loop per chunk; the socket's writability paces it.
     func instream(_ content: ScanContent, timeout: TimeAmount) throws -> String {
-        let reply = channel.eventLoop.makePromise(of: String.self)
-        do {
-            try channel.eventLoop.submit { [channel] in
-                try channel.pipeline.syncOperations.handler(type: ClamdReplyHandler.self).expect(reply)
-            }.wait()
-        } catch {
-            // Every promise is completed (NIO checks): the session is gone, the caller tries anew.
-            reply.fail(error)
-            throw error
+        var file: NIOFileHandle?
+        if case .file(let path, _) = content {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw ClamdError.cannotRead(String(cString: strerror(errno))) }
+            file = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
         }
+        let reply = channel.eventLoop.makePromise(of: String.self)
         let timer = channel.eventLoop.scheduleTask(in: timeout) { reply.fail(ClamdError.timedOut) }
         defer { timer.cancel() }
-        do {
-            try channel.writeAndFlush(ByteBuffer(string: "zINSTREAM\0")).wait()
-            switch content {
-            case .bytes(var buffer):
-                while buffer.readableBytes > 0 {
-                    let chunk = buffer.readSlice(length: min(ClamdClient.chunkSize, buffer.readableBytes))!
-                    try send(chunk)
-                }
-            case .file(let path, _):
-                let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { throw ClamdError.cannotRead(String(cString: strerror(errno))) }
-                defer { Glibc.close(descriptor) }
-                var chunk = ByteBufferAllocator().buffer(capacity: ClamdClient.chunkSize)
-                while true {
-                    chunk.clear()
-                    let count = chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: ClamdClient.chunkSize) { pointer in
-                        max(0, read(descriptor, pointer.baseAddress, ClamdClient.chunkSize))
-                    }
-                    if count == 0 { break }
-                    try send(chunk)
-                }
+        let sent = channel.eventLoop.flatSubmit { [channel, file] () -> EventLoopFuture<Void> in
+            do {
+                try channel.pipeline.syncOperations.handler(type: ClamdReplyHandler.self).expect(reply)
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
             }
-            var end = ByteBufferAllocator().buffer(capacity: 4)
-            end.writeInteger(UInt32(0), endianness: .big)
-            lastWrite = channel.writeAndFlush(end)
-            try confirmWrites()
+            return Self.writeStream(content, file: file, to: channel)
+        }
+        sent.whenComplete { [file] _ in try? file?.close() }
+        do {
+            try sent.wait()
         } catch {
-            lastWrite = nil
-            unconfirmed = 0
             // clamd answers a stream over its StreamMaxLength and closes: that reply is the verdict.
             if let early = try? reply.futureResult.wait() { return early }
+            // Every promise is completed (NIO checks): the session is gone, the caller tries anew.
             reply.fail(error)
             throw error
         }
         return try reply.futureResult.wait()
     }
 
-    /// Chunks written since the last wait: up to `chunksInFlight` go out before the scan thread
-    /// waits for the socket, so memory stays bounded without a thread hop per chunk.
-    private var unconfirmed = 0
-    private var lastWrite: EventLoopFuture<Void>?
-    static let chunksInFlight = 16
-
-    /// One chunk: its length, then its bytes.
-    private func send(_ chunk: ByteBuffer) throws {
-        var length = ByteBufferAllocator().buffer(capacity: 4)
-        length.writeInteger(UInt32(chunk.readableBytes), endianness: .big)
-        channel.write(length, promise: nil)
-        lastWrite = channel.writeAndFlush(chunk)
-        unconfirmed += 1
-        if unconfirmed >= Self.chunksInFlight { try confirmWrites() }
-    }
-
-    private func confirmWrites() throws {
-        let pending = lastWrite
-        lastWrite = nil
-        unconfirmed = 0
-        try pending?.wait()
+    /// `zINSTREAM`, the chunks (each its 4-byte length, then its bytes), the zero-length end, on
+    /// the channel's loop; the future is the last write's.
+    private static func writeStream(_ content: ScanContent, file: NIOFileHandle?, to channel: Channel) -> EventLoopFuture<Void> {
+        channel.write(ByteBuffer(string: "zINSTREAM\0"), promise: nil)
+        var offset = 0
+        let size = content.size
+        while offset < size {
+            let length = min(ClamdClient.chunkSize, size - offset)
+            var prefix = channel.allocator.buffer(capacity: 4)
+            prefix.writeInteger(UInt32(length), endianness: .big)
+            channel.write(prefix, promise: nil)
+            switch content {
+            case .bytes(let buffer):
+                channel.write(buffer.getSlice(at: buffer.readerIndex + offset, length: length)!, promise: nil)
+            case .file:
+                channel.write(FileRegion(fileHandle: file!, readerIndex: offset, endIndex: offset + length), promise: nil)
+            }
+            offset += length
+        }
+        var end = channel.allocator.buffer(capacity: 4)
+        end.writeInteger(UInt32(0), endianness: .big)
+        return channel.writeAndFlush(end)
     }
 
     func close() {
