@@ -28,7 +28,7 @@ import Testing
         let decision = "*6\r\n:0\r\n:0\r\n:9\r\n:59999000\r\n:0\r\n:0\r\n"
         let replies = try decode([decision])
         #expect(replies == [.array([.integer(0), .integer(0), .integer(9), .integer(59_999_000), .integer(0), .integer(0)])])
-        let parsed = try RedisRateLimitStore.decision(from: replies[0])
+        let parsed = try RedisRateLimitStore.decision(from: replies[0]).get()
         #expect(parsed.verdict == .allowed)
         #expect(parsed.remaining == 9)
         #expect(parsed.reset == 59_999_000_000)

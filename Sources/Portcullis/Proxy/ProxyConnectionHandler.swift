@@ -426,7 +426,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         switch state {
         case .awaitingPhase:
-            pendingRead = true
+            // A complete request may go on reading: what comes is a pipelined request, which is
+            // buffered (and holds reads then). A body still coming waits for the phase.
+            if exchange.requestComplete { context.read() } else { pendingRead = true }
         case .collectingBody:
             if bodyCollector?.isWriting == true { pendingRead = true } else { context.read() }
         case .awaitingUpstream where !exchange.connectDeferred:

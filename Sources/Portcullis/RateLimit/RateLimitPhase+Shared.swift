@@ -9,34 +9,33 @@ extension RateLimitPhase {
                       request: Request, state: inout RateLimitState, eventLoop: EventLoop) -> PhaseOutcome {
         let deferred = state.deferred ?? RateLimitDeferredState()
         state.deferred = deferred
-        let answer = shared.decide(key, rule: rule, eventLoop: eventLoop)
-            .map { Result<RateLimitDecision, RedisError>.success($0) }
-            .recover { .failure($0 as? RedisError ?? RedisError(.error, "\($0)")) }
-        return .pending(answer.flatMap { [self] result -> EventLoopFuture<PhaseOutcome> in
+        let outcome = eventLoop.makePromise(of: PhaseOutcome.self)
+        shared.decide(key, rule: rule, eventLoop: eventLoop).whenComplete { [self] result in
             var decision: RateLimitDecision
             switch result {
             case .success(let shared):
                 decision = shared
             case .failure(let error):
-                rule.storeFallbacks.record(error.reason)
+                rule.storeFallbacks.record((error as? RedisError)?.reason ?? .error)
                 if rule.onStoreError == .deny, !rule.isShadow {
                     var refused = RateLimitDecision(verdict: .limited, window: 0, remaining: 0, reset: 1_000_000_000)
                     refused.storeError = true
                     deferred.rule = rule
                     deferred.decision = refused
-                    return eventLoop.makeSucceededFuture(.respond(RateLimitAnswer.storeUnavailable(rule: rule)))
+                    outcome.succeed(.respond(RateLimitAnswer.storeUnavailable(rule: rule)))
+                    return
                 }
                 decision = store.decide(key, rule: rule, now: clock())
                 decision.storeError = true
             }
             var resumed = RateLimitState()
             resumed.deferred = deferred
-            let outcome = apply(decision, rule: rule, request: request, state: &resumed)
+            let next = apply(decision, rule: rule, request: request, state: &resumed)
                 ?? evaluate(policy, from: index + 1, request: request, state: &resumed, eventLoop: eventLoop, tokenResolved: false)
             deferred.absorb(resumed)
-            if case .pending(let next) = outcome { return next }
-            return eventLoop.makeSucceededFuture(outcome)
-        })
+            if case .pending(let later) = next { outcome.completeWith(later) } else { outcome.succeed(next) }
+        }
+        return .pending(outcome.futureResult)
     }
 }
 

@@ -30,18 +30,21 @@ public final class RedisRateLimitStore: Sendable {
     /// The decision for `key` under `rule`, taken in Redis; fails with a `RedisError`.
     func decide(_ key: RateLimitKey, rule: RateLimitRule, eventLoop: EventLoop) -> EventLoopFuture<RateLimitDecision> {
         let prefix = Self.keyPrefix(rule: rule, key: key)
-        let slot = RedisClusterSlots.slot(of: prefix)
         let evalsha = RedisCommandEncoder.encode(Self.arguments(rule: rule, prefix: prefix, sha: RedisRateLimitScript.sha1))
-        return client.request(on: eventLoop) { connection in
-            connection.send(evalsha, slot: slot).flatMap { reply -> EventLoopFuture<RedisReply> in
-                guard reply.errorCode == "NOSCRIPT" else { return eventLoop.makeSucceededFuture(reply) }
+        return client.request(on: eventLoop) { connection, decided in
+            let slot = connection.routesBySlot ? RedisClusterSlots.slot(of: prefix) : 0
+            connection.send(evalsha, slot: slot).whenComplete { result in
+                guard case .success(let reply) = result, reply.errorCode == "NOSCRIPT" else {
+                    decided.completeWith(result.flatMap(Self.decision(from:)))
+                    return
+                }
                 // The node that answered does not have the script (restarted, SCRIPT FLUSH, a new
                 // master): EVAL sends it with the same keys, so it follows the same redirections
                 // to that node, loads it there (later EVALSHAs find it) and decides.
                 let eval = RedisCommandEncoder.encode(Self.arguments(rule: rule, prefix: prefix, sha: RedisRateLimitScript.source, command: "EVAL"))
-                return connection.send(eval, slot: slot)
-            }.flatMapThrowing { reply in
-                try Self.decision(from: reply)
+                connection.send(eval, slot: slot).whenComplete { result in
+                    decided.completeWith(result.flatMap(Self.decision(from:)))
+                }
             }
         }
     }
@@ -63,15 +66,15 @@ public final class RedisRateLimitStore: Sendable {
     }
 
     /// Reads the script's six integers.
-    static func decision(from reply: RedisReply) throws -> RateLimitDecision {
+    static func decision(from reply: RedisReply) -> Result<RateLimitDecision, Error> {
         guard case .array(let fields) = reply, fields.count == 6 else {
-            throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply.text ?? "\(reply)")")
+            return .failure(RedisError(.error, "unexpected answer from the rate-limit script: \(reply.text ?? "\(reply)")"))
         }
         let values = fields.map { $0.integer ?? 0 }
         let verdict: RateLimitDecision.Verdict = values[0] == 0 ? .allowed : (values[0] == 1 ? .limited : .banned)
         var decision = RateLimitDecision(verdict: verdict, window: Int(values[1]), remaining: Int(values[2]), reset: values[3] * 1000)
         decision.banStarted = values[4] * 1000
         decision.banLevel = Int(values[5])
-        return decision
+        return .success(decision)
     }
 }

@@ -67,23 +67,23 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// Runs one request (`body` may send several commands, e.g. a script load and a retry)
-    /// through the circuit breaker and within the budget, counting its outcome. The future fails
-    /// with a `RedisError` whose reason says why.
-    func request<Value: Sendable>(on loop: EventLoop, _ body: (RedisLoopClient) -> EventLoopFuture<Value>) -> EventLoopFuture<Value> {
+    /// Runs one request (`body` may send several commands, e.g. a script load and a retry, and
+    /// completes the promise it is given) through the circuit breaker and within the budget,
+    /// counting its outcome. The future fails with a `RedisError` whose reason says why.
+    func request<Value: Sendable>(on loop: EventLoop, _ body: (RedisLoopClient, EventLoopPromise<Value>) -> Void) -> EventLoopFuture<Value> {
         if breaker.isOpen {
             notSent.wrappingAdd(1, ordering: .relaxed)
             return loop.makeFailedFuture(RedisError(.circuitOpen, "the circuit breaker is open"))
         }
         let promise = loop.makePromise(of: Value.self)
+        let client = loopClient(on: loop)
         let budget = config.timeout
-        let timer = loop.scheduleTask(in: .nanoseconds(budget)) {
+        client.budgetTimer.watch {
             promise.fail(RedisError(.timeout, "no answer within \(Units.formatDuration(budget))"))
         }
-        body(loopClient(on: loop)).cascade(to: promise)
+        body(client, promise)
         let futureResult = promise.futureResult
         futureResult.whenComplete { [self] result in
-            timer.cancel()
             switch result {
             case .success:
                 answered.wrappingAdd(1, ordering: .relaxed)

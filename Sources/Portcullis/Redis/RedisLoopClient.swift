@@ -22,12 +22,19 @@ final class RedisLoopClient {
     private var slots = RedisClusterSlots()
     private var discovery: EventLoopFuture<Void>?
     private var refreshing = false
+    /// Fails this loop's requests that outlast `config.timeout`.
+    let budgetTimer: RedisBudgetTimer
 
     init(loop: EventLoop, config: RedisConfig, redirections: RedisRedirections) {
         self.loop = loop
         self.config = config
         self.redirected = redirections
+        budgetTimer = RedisBudgetTimer(loop: loop, budget: .nanoseconds(config.timeout))
     }
+
+    /// Whether commands are routed by slot (a cluster, or not known yet): a single server needs
+    /// no slot, so its callers need not hash their keys.
+    var routesBySlot: Bool { topology != .standalone }
 
     /// Sends a command whose keys hash to `slot`. The future fails only when no reply came
     /// (connection refused or lost); an error reply other than a redirection is returned as such.

@@ -2,7 +2,8 @@ import NIOCore
 import NIOPosix
 
 /// A few connections from one event loop to one Redis node, used in turn; commands are pipelined
-/// on each. A connection is opened when first needed (and again after it closed), with `AUTH` and
+/// on each. The commands of one event-loop tick go on one connection, so they leave in one write
+/// (and Redis reads them in one read) instead of being spread over the pool. A connection is opened when first needed (and again after it closed), with `AUTH` and
 /// `SELECT` sent ahead of everything else on it. Confined to its event loop.
 final class RedisNodePool {
     let endpoint: RedisEndpoint
@@ -12,6 +13,8 @@ final class RedisNodePool {
     private var channels: [Channel?]
     private var connecting: [EventLoopFuture<Channel>?]
     private var next = 0
+    /// Whether a connection was chosen in this tick (`next` moves on at the start of the next).
+    private var chosenThisTick = false
 
     init(endpoint: RedisEndpoint, loop: EventLoop, config: RedisConfig, selectsDatabase: Bool) {
         self.endpoint = endpoint
@@ -25,8 +28,7 @@ final class RedisNodePool {
     /// Sends encoded commands on one connection, in order (`ASKING` must precede its command on
     /// the same connection); one future per command.
     func send(_ commands: [ByteBuffer]) -> [EventLoopFuture<RedisReply>] {
-        let index = next
-        next = (next + 1) % channels.count
+        let index = connectionForThisTick()
         let promises = commands.map { _ in loop.makePromise(of: RedisReply.self) }
         if let channel = channels[index], channel.isActive {
             Self.write(commands, promises: promises, on: channel)
@@ -46,8 +48,7 @@ final class RedisNodePool {
 
     /// One command: the common case, without the arrays.
     func send(_ command: ByteBuffer) -> EventLoopFuture<RedisReply> {
-        let index = next
-        next = (next + 1) % channels.count
+        let index = connectionForThisTick()
         let promise = loop.makePromise(of: RedisReply.self)
         if let channel = channels[index], channel.isActive {
             channel.write(RedisConnectionHandler.Command(bytes: command, promise: promise), promise: nil)
@@ -61,6 +62,15 @@ final class RedisNodePool {
             }
         }
         return promise.futureResult
+    }
+
+    private func connectionForThisTick() -> Int {
+        if !chosenThisTick, channels.count > 1 {
+            chosenThisTick = true
+            next = (next + 1) % channels.count
+            loop.assumeIsolated().execute { self.chosenThisTick = false }
+        }
+        return next
     }
 
     /// A connection that could not be opened, said shortly (for logs and `/readyz`).
