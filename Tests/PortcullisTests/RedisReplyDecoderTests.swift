@@ -61,6 +61,22 @@ import Testing
         #expect(buffer.readString(length: buffer.readableBytes) == "*4\r\n$3\r\nSET\r\n$5\r\n{a}:1\r\n$0\r\n\r\n$5\r\nünï\r\n")
     }
 
+    @Test func aRulesScriptCallIsTheArgumentListHiredisEncodes() {
+        // Laid out once per rule, with the key written per decision: the same bytes as encoding
+        // every argument as a string, for EVALSHA and EVAL, with a penalty key and two windows.
+        let command = RedisRateLimitCommand(ruleName: "login", keySuffixes: [":60", ":3600", ":p"], arguments: ["2", "5", "60000000", "100", "3600000000", "3", "1", "2", "3", "4", "5"])
+        let check: UInt64 = 0x00ab_cdef_0123_4567
+        let prefix = "{login:00abcdef01234567}"
+        #expect(command.keyPrefix(check: check) == Array(prefix.utf8))
+        #expect(command.slot(check: check) == RedisClusterSlots.slot(of: prefix))
+        for (form, name, script) in [(RedisRateLimitCommand.Form.evalsha, "EVALSHA", RedisRateLimitScript.sha1), (.eval, "EVAL", RedisRateLimitScript.source)] {
+            var encoded = ByteBuffer()
+            command.encode(form, check: check, into: &encoded)
+            let expected = RedisCommandEncoder.encode([name, script, "3", prefix + ":60", prefix + ":3600", prefix + ":p", "2", "5", "60000000", "100", "3600000000", "3", "1", "2", "3", "4", "5"])
+            #expect(encoded == expected)
+        }
+    }
+
     @Test func redirectionsAreParsed() {
         let moved = RedisClusterSlots.redirection("MOVED 3999 127.0.0.1:6381")
         #expect(moved?.slot == 3999)

@@ -39,10 +39,9 @@ public final class RateLimitRule: Sendable {
     public let policyHeader: String
     /// The longest window: how long a key's counters can matter after its last request.
     let longestWindow: Int64
-    /// What the shared store's script is given besides the key: the key suffixes (one per window,
-    /// and the penalty's) and the arguments (`RedisRateLimitScript`), built once here.
-    let redisKeySuffixes: [String]
-    let redisArguments: [String]
+    /// The shared store's script call for this rule, laid out once here: the key suffixes (one
+    /// per window, and the penalty's) and the arguments (`RedisRateLimitScript`).
+    let redisCommand: RedisRateLimitCommand
 
     /// Requests this rule refused (or, in shadow mode, would have refused), and bans it began.
     /// For metrics; they count from the rule's compilation (a reload starts them at zero).
@@ -78,7 +77,7 @@ public final class RateLimitRule: Sendable {
         self.sharedFingerprint = stable
         self.policyHeader = windows.map(\.policyItem).joined(separator: ", ")
         self.longestWindow = windows.map(\.length).max() ?? 0
-        self.redisKeySuffixes = windows.map { ":" + String($0.length / 1_000_000) } + (penalty == nil ? [] : [":p"])
+        let redisKeySuffixes = windows.map { ":" + String($0.length / 1_000_000) } + (penalty == nil ? [] : [":p"])
         var arguments = [String(windows.count)]
         for window in windows { arguments += [String(window.requests), String(window.length / 1000)] }
         if let penalty {
@@ -87,7 +86,7 @@ public final class RateLimitRule: Sendable {
         } else {
             arguments += ["0", "0", "0", "1", "0", "0"]
         }
-        self.redisArguments = arguments
+        self.redisCommand = RedisRateLimitCommand(ruleName: common.name, keySuffixes: redisKeySuffixes, arguments: arguments)
     }
 
     public var name: String { common.name }

@@ -57,12 +57,13 @@ for i = 1, n do
   local c = tonumber(v[2] or '0')
   local pr = tonumber(v[3] or '0')
   local index = math.floor(now / len)
-  if index ~= w then
+  local rolled = index ~= w
+  if rolled then
     if index == w + 1 then pr = c else pr = 0 end
     c = 0
     w = index
   end
-  state[i] = {w, c, pr, limit, len}
+  state[i] = {w, c, pr, limit, len, rolled}
   if pr * (len - (now - w * len)) + c * len + len > limit * len then
     local at = nextAllowed(w, c, pr, len, limit)
     if verdict == 0 or at > retryAt then
@@ -79,8 +80,13 @@ if verdict == 0 then
   for i = 1, n do
     local s = state[i]
     local w, c, pr, limit, len = s[1], s[2] + 1, s[3], s[4], s[5]
-    redis.call('HSET', KEYS[i], 'w', w, 'c', c, 'p', pr)
-    redis.call('PEXPIREAT', KEYS[i], math.ceil((w + 2) * len / 1000))
+    if s[6] then
+      redis.call('HSET', KEYS[i], 'w', w, 'c', c, 'p', pr)
+      redis.call('PEXPIREAT', KEYS[i], math.ceil((w + 2) * len / 1000))
+    else
+      -- The same window: only the count moves (its expiry was set when the window began).
+      redis.call('HINCRBY', KEYS[i], 'c', 1)
+    end
     local used = pr * (len - (now - w * len)) + c * len
     local left = 0
     if limit * len > used then left = math.floor((limit * len - used) / len) end

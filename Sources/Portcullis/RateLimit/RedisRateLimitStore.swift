@@ -7,6 +7,7 @@ import NIOCore
 /// budget, circuit open) is returned as such: the rule's `on_store_error` decides what follows.
 public final class RedisRateLimitStore: Sendable {
     public let client: RedisClient
+    private let allocator = ByteBufferAllocator()
 
     public init(client: RedisClient) {
         self.client = client
@@ -29,10 +30,12 @@ public final class RedisRateLimitStore: Sendable {
 
     /// The decision for `key` under `rule`, taken in Redis; fails with a `RedisError`.
     func decide(_ key: RateLimitKey, rule: RateLimitRule, eventLoop: EventLoop) -> EventLoopFuture<RateLimitDecision> {
-        let prefix = Self.keyPrefix(rule: rule, key: key)
-        let evalsha = RedisCommandEncoder.encode(Self.arguments(rule: rule, prefix: prefix, sha: RedisRateLimitScript.sha1))
+        let command = rule.redisCommand
+        let check = key.check
+        var evalsha = allocator.buffer(capacity: 256)
+        command.encode(.evalsha, check: check, into: &evalsha)
         return client.request(on: eventLoop) { connection, decided in
-            let slot = connection.routesBySlot ? RedisClusterSlots.slot(of: prefix) : 0
+            let slot = connection.routesBySlot ? command.slot(check: check) : 0
             connection.send(evalsha, slot: slot).whenComplete { result in
                 guard case .success(let reply) = result, reply.errorCode == "NOSCRIPT" else {
                     decided.completeWith(result.flatMap(Self.decision(from:)))
@@ -41,7 +44,8 @@ public final class RedisRateLimitStore: Sendable {
                 // The node that answered does not have the script (restarted, SCRIPT FLUSH, a new
                 // master): EVAL sends it with the same keys, so it follows the same redirections
                 // to that node, loads it there (later EVALSHAs find it) and decides.
-                let eval = RedisCommandEncoder.encode(Self.arguments(rule: rule, prefix: prefix, sha: RedisRateLimitScript.source, command: "EVAL"))
+                var eval = ByteBufferAllocator().buffer(capacity: RedisRateLimitScript.source.utf8.count + 256)
+                command.encode(.eval, check: check, into: &eval)
                 connection.send(eval, slot: slot).whenComplete { result in
                     decided.completeWith(result.flatMap(Self.decision(from:)))
                 }
@@ -49,32 +53,16 @@ public final class RedisRateLimitStore: Sendable {
         }
     }
 
-    /// `{login:0123456789abcdef}`: the rule's name and the key's stable hash (never the client's
-    /// value), between braces so every key of one decision lands in one cluster slot.
-    static func keyPrefix(rule: RateLimitRule, key: RateLimitKey) -> String {
-        var hex = String(key.check, radix: 16)
-        if hex.count < 16 { hex = String(repeating: "0", count: 16 - hex.count) + hex }
-        return "{" + rule.name + ":" + hex + "}"
-    }
-
-    static func arguments(rule: RateLimitRule, prefix: String, sha: String, command: String = "EVALSHA") -> [String] {
-        var arguments = [command, sha, String(rule.redisKeySuffixes.count)]
-        arguments.reserveCapacity(3 + rule.redisKeySuffixes.count + rule.redisArguments.count)
-        for suffix in rule.redisKeySuffixes { arguments.append(prefix + suffix) }
-        arguments.append(contentsOf: rule.redisArguments)
-        return arguments
-    }
-
     /// Reads the script's six integers.
     static func decision(from reply: RedisReply) -> Result<RateLimitDecision, Error> {
         guard case .array(let fields) = reply, fields.count == 6 else {
             return .failure(RedisError(.error, "unexpected answer from the rate-limit script: \(reply.text ?? "\(reply)")"))
         }
-        let values = fields.map { $0.integer ?? 0 }
-        let verdict: RateLimitDecision.Verdict = values[0] == 0 ? .allowed : (values[0] == 1 ? .limited : .banned)
-        var decision = RateLimitDecision(verdict: verdict, window: Int(values[1]), remaining: Int(values[2]), reset: values[3] * 1000)
-        decision.banStarted = values[4] * 1000
-        decision.banLevel = Int(values[5])
+        func values(_ index: Int) -> Int64 { fields[index].integer ?? 0 }
+        let verdict: RateLimitDecision.Verdict = values(0) == 0 ? .allowed : (values(0) == 1 ? .limited : .banned)
+        var decision = RateLimitDecision(verdict: verdict, window: Int(values(1)), remaining: Int(values(2)), reset: values(3) * 1000)
+        decision.banStarted = values(4) * 1000
+        decision.banLevel = Int(values(5))
         return .success(decision)
     }
 }

@@ -31,6 +31,16 @@ enum RedisCommandEncoder {
         }
     }
 
+    /// Encodes arguments already laid out in memory (`pointers[i]`, `lengths[i]` bytes each).
+    static func encode(_ pointers: UnsafeBufferPointer<UnsafePointer<CChar>?>, lengths: UnsafeBufferPointer<Int>, into buffer: inout ByteBuffer) {
+        var target: UnsafeMutablePointer<CChar>?
+        let count = redisFormatCommandArgv(&target, Int32(pointers.count), UnsafeMutablePointer(mutating: pointers.baseAddress), lengths.baseAddress)
+        if count > 0, let target {
+            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(count)))
+        }
+        if let target { redisFreeCommand(target) }
+    }
+
     static func encode(_ arguments: [String], allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 64)
         encode(arguments, into: &buffer)
