@@ -430,6 +430,14 @@ import Testing
         #expect(problems("upstreams:\n  app: { endpoints: [127.0.0.1:3000]") == ["test.yaml:2:37: YAML syntax error: did not find expected ',' or '}'"])
     }
 
+    /// `---` alone, without a line break: libyaml marks the empty document on line 2 (found by
+    /// the config-loader fuzz target, 2026-11-23).
+    @Test func anEmptyDocumentWithoutAFinalNewlineIsReportedOnItsLine() {
+        let found = problems("---")
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("test.yaml:1:4: the top level must be a mapping") == true)
+    }
+
     @Test func tabIndentationIsASyntaxErrorAtTheTab() {
         #expect(problems("listeners:\n\t- name: http\n") == ["test.yaml:2:1: YAML syntax error: found character that cannot start any token"])
     }

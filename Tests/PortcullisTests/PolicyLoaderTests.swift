@@ -155,6 +155,13 @@ import Testing
         #expect(problems("headers:\n  global:\n    set: [X-A") == ["p.yaml:3:14: YAML syntax error: did not find expected ',' or ']'"])
     }
 
+    /// `---` alone, without a line break (found by the config-loader fuzz target, 2026-11-23).
+    @Test func anEmptyDocumentWithoutAFinalNewlineIsReportedOnItsLine() {
+        let found = problems("---")
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("p.yaml:1:4: ") == true)
+    }
+
     // MARK: Wrong types
 
     @Test func wrongTypesNameWhatIsExpected() {

@@ -31,7 +31,7 @@ public enum ConfigLoader {
         let reader = ConfigReader(root: YAMLValue(node: root, file: file, collector: collector, path: ""))
         let config = reader.read()
         if collector.hasErrors || config == nil {
-            throw DiagnosticsError(collector.diagnostics)
+            throw DiagnosticsError(collector.diagnostics.map { YAMLSyntax.insideText($0, yaml: yaml) })
         }
         return config!
     }

@@ -20,6 +20,16 @@ enum YAMLSyntax {
         return Diagnostic(location: SourceLocation(file: file, line: 1, column: 1), message: "YAML syntax error: \(error)")
     }
 
+    /// The same for a diagnostic about a node: libyaml marks an empty document (`---` without a
+    /// final line break) on the line after the last (found by fuzzing).
+    static func insideText(_ diagnostic: Diagnostic, yaml: String) -> Diagnostic {
+        var placed = diagnostic
+        let position = insideText(line: diagnostic.location.line, column: diagnostic.location.column, yaml: yaml)
+        placed.location.line = position.line
+        placed.location.column = position.column
+        return placed
+    }
+
     /// libyaml places an error found at the end of a text that does not end with a line break on
     /// the line after the last one (found by fuzzing): such a position becomes the end of the last line.
     static func insideText(line: Int, column: Int, yaml: String) -> (line: Int, column: Int) {

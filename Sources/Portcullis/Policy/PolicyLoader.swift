@@ -58,7 +58,9 @@ public enum PolicyLoader {
         let uploadPolicy = uploads.build()
         let geoPolicy = geo.build()
 
-        let diagnostics = sorted(syntaxErrors + collector.diagnostics, fileOrder: sources.map(\.file))
+        let texts = Dictionary(sources.map { ($0.file, $0.text) }, uniquingKeysWith: { first, _ in first })
+        let placed = collector.diagnostics.map { diagnostic in texts[diagnostic.location.file].map { YAMLSyntax.insideText(diagnostic, yaml: $0) } ?? diagnostic }
+        let diagnostics = sorted(syntaxErrors + placed, fileOrder: sources.map(\.file))
         if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
         return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources), rateLimitPhase: rateLimitPhase,
                          uploads: uploadPolicy, uploadScanPhase: uploadScanPhase, geo: geoPolicy, geoPhase: geoPhase)
