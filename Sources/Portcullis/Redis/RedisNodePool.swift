@@ -3,8 +3,9 @@ import NIOPosix
 
 /// A few connections from one event loop to one Redis node, used in turn; commands are pipelined
 /// on each. The commands of one event-loop tick go on one connection, so they leave in one write
-/// (and Redis reads them in one read) instead of being spread over the pool. A connection is opened when first needed (and again after it closed), with `AUTH` and
-/// `SELECT` sent ahead of everything else on it. Confined to its event loop.
+/// (and Redis reads them in one read) instead of being spread over the pool. A connection is
+/// opened when first needed (and again after it closed), with `AUTH` and `SELECT` sent ahead of
+/// everything else on it. Confined to its event loop.
 final class RedisNodePool {
     let endpoint: RedisEndpoint
     private let loop: EventLoop
