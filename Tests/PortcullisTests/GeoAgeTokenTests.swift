@@ -53,6 +53,20 @@ import Testing
         #expect(!(await verified(edRule, under)))
     }
 
+    @Test func aTokenWithoutTheClaimOrWithoutExpIsRefused() async throws {
+        let secret = String(repeating: "k", count: 32)
+        let ageToken = GeoAgeToken(cookie: nil, header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: secret), .sha256))
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        let exp = AgeTokenPayload.Value.int(Int(Date().timeIntervalSince1970) + 600)
+        let valid = try await keys.sign(AgeTokenPayload(claims: ["age_over_18": .bool(true), "exp": exp]))
+        let noClaim = try await keys.sign(AgeTokenPayload(claims: ["exp": exp]))
+        let noExp = try await keys.sign(AgeTokenPayload(claims: ["age_over_18": .bool(true)]))
+        #expect(await verified(ageToken, valid))
+        #expect(!(await verified(ageToken, noClaim)))
+        #expect(!(await verified(ageToken, noExp)))
+    }
+
     @Test func theTokenIsFoundInTheHeaderOrAnyCookieField() throws {
         let token = GeoAgeToken(cookie: "age", header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: String(repeating: "k", count: 32)), .sha256))
         #expect(token.token(in: HTTPHeaders([("X-Age-Token", "Bearer abc.def.ghi")])) == "abc.def.ghi")

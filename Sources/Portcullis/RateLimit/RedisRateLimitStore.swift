@@ -41,7 +41,7 @@ public final class RedisRateLimitStore: Sendable {
                 let eval = RedisCommandEncoder.encode(Self.arguments(rule: rule, prefix: prefix, sha: RedisRateLimitScript.source, command: "EVAL"))
                 return connection.send(eval, slot: slot)
             }.flatMapThrowing { reply in
-                try Self.decision(from: reply)
+                try Self.decision(from: reply, windows: rule.windows.count)
             }
         }
     }
@@ -62,16 +62,32 @@ public final class RedisRateLimitStore: Sendable {
         return arguments
     }
 
-    /// Reads the script's six integers.
-    static func decision(from reply: RedisReply) throws -> RateLimitDecision {
+    /// Reads the script's six integers. Anything else (another shape, a verdict other than 0-2, a
+    /// window the rule does not have, negative or overflowing times) is a store error, never a
+    /// decision: the rule's `on_store_error` handles it.
+    static func decision(from reply: RedisReply, windows: Int) throws -> RateLimitDecision {
         guard case .array(let fields) = reply, fields.count == 6 else {
             throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply.text ?? "\(reply)")")
         }
-        let values = fields.map { $0.integer ?? 0 }
+        var values: [Int64] = []
+        values.reserveCapacity(6)
+        for field in fields {
+            guard let value = field.integer, value >= 0 else { throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply)") }
+            values.append(value)
+        }
+        let (reset, resetOverflow) = values[3].multipliedReportingOverflow(by: 1000)
+        let (banStarted, banOverflow) = values[4].multipliedReportingOverflow(by: 1000)
+        // A reset beyond a century is no answer the script gives (its bans are capped far below).
+        guard values[0] <= 2, values[1] < windows, !resetOverflow, reset <= Self.longestReset, !banOverflow, values[5] < Int64(Int32.max) else {
+            throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply)")
+        }
         let verdict: RateLimitDecision.Verdict = values[0] == 0 ? .allowed : (values[0] == 1 ? .limited : .banned)
-        var decision = RateLimitDecision(verdict: verdict, window: Int(values[1]), remaining: Int(values[2]), reset: values[3] * 1000)
-        decision.banStarted = values[4] * 1000
+        var decision = RateLimitDecision(verdict: verdict, window: Int(values[1]), remaining: Int(values[2]), reset: reset)
+        decision.banStarted = banStarted
         decision.banLevel = Int(values[5])
         return decision
     }
+
+    /// 100 years, in nanoseconds.
+    static let longestReset: Int64 = 100 * 365 * 86_400 * 1_000_000_000
 }

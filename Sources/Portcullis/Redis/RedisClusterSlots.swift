@@ -20,7 +20,7 @@ struct RedisClusterSlots {
             guard case .array(let fields) = range, fields.count >= 3,
                 let start = fields[0].integer, let end = fields[1].integer, start >= 0, end < Self.count, start <= end,
                 case .array(let master) = fields[2], master.count >= 2,
-                let host = master[0].text, let port = master[1].integer
+                let host = master[0].text, !host.isEmpty, let port = master[1].integer, (1...65535).contains(port)
             else { return nil }
             let index = node(RedisEndpoint.tcp(host: host, port: Int(port)))
             for slot in Int(start)...Int(end) { owners[slot] = index }
