@@ -67,6 +67,23 @@ import Testing
         #expect(!(await verified(ageToken, noExp)))
     }
 
+    /// Found by the fuzz target `age-token`: an `exp` centuries away (1e25) overflowed Int64
+    /// nanoseconds while the verified token's cache time was computed, and the gateway crashed.
+    @Test func aTokenExpiringCenturiesAwayIsAcceptedWithoutOverflow() async throws {
+        let secret = String(repeating: "k", count: 32)
+        let ageToken = GeoAgeToken(cookie: nil, header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: secret), .sha256))
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        let far = try await keys.sign(FarClaims(age_over_18: true, exp: 1e25))
+        #expect(await verified(ageToken, far))
+    }
+
+    private struct FarClaims: JWTPayload {
+        var age_over_18: Bool
+        var exp: Double
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
     @Test func theTokenIsFoundInTheHeaderOrAnyCookieField() throws {
         let token = GeoAgeToken(cookie: "age", header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: String(repeating: "k", count: 32)), .sha256))
         #expect(token.token(in: HTTPHeaders([("X-Age-Token", "Bearer abc.def.ghi")])) == "abc.def.ghi")

@@ -74,6 +74,7 @@ import Testing
             #expect(map(host: .bulk(Array("127.0.0.1".utf8)), port: port) == nil, "port \(port)")
         }
         #expect(map(host: .bulk([]), port: 7000) == nil)
+        #expect(map(host: .bulk(Array("a b".utf8)), port: 7000) == nil)
         #expect(map(host: .bulk(nil), port: 7000) == nil)
     }
 
@@ -103,6 +104,15 @@ import Testing
         #expect(moved?.endpoint == .tcp(host: "127.0.0.1", port: 6381))
         #expect(RedisClusterSlots.redirection("ASK 42 [::1]:7000")?.endpoint == .tcp(host: "::1", port: 7000))
         #expect(RedisClusterSlots.redirection("MOVED x y") == nil)
+    }
+
+    /// Found by the fuzz target `redis-reply`: `MOVED 21 \u{FFFD}[:0` was followed to a host that
+    /// is not one and port 0 (a failed connection, and a connection pool kept for it).
+    @Test func aRedirectionToAnUnusableEndpointIsNotFollowed() {
+        for error in ["MOVED 21 \u{FFFD}\u{FFFD}[:0", "MOVED 21 127.0.0.1:0", "ASK 21 a\u{7F}b:7000", "MOVED 16384 127.0.0.1:7000"] {
+            #expect(RedisClusterSlots.redirection(error) == nil, "\(error)")
+        }
+        #expect(RedisClusterSlots.redirection("MOVED 21 redis-2.internal:7000")?.endpoint == .tcp(host: "redis-2.internal", port: 7000))
     }
 
     @Test func slotsFollowTheClusterSpecification() {

@@ -58,7 +58,7 @@ enum RedisReplyFuzz {
         _ = reply.isError
         if reply.errorCode == "NOSCRIPT" { FuzzDriver.require(reply.isError, "NOSCRIPT from a reply that is not an error") }
         do {
-            let decision = try RedisRateLimitStore.decision(from: reply)
+            let decision = try RedisRateLimitStore.decision(from: reply, windows: rule.windows.count)
             guard case .array(let fields) = reply, fields.count == 6, fields.allSatisfy({ $0.integer != nil }) else {
                 return FuzzDriver.require(false, "a decision taken from \(reply)")
             }
@@ -75,7 +75,7 @@ enum RedisReplyFuzz {
         if let map = RedisClusterSlots(reply: reply) {
             for node in map.nodes {
                 guard case .tcp(let host, let port) = node else { return FuzzDriver.require(false, "a slot map node \(node)") }
-                FuzzDriver.require(!host.isEmpty && (1...65535).contains(port), "a slot map node \(node)")
+                FuzzDriver.require(usable(host) && (1...65535).contains(port), "a slot map node \(node)")
             }
             for slot in [0, 1, 8191, 12182, 16383] { _ = map.owner(of: slot) }
             var moved = map
@@ -85,8 +85,13 @@ enum RedisReplyFuzz {
         if case .error(let text) = reply, let target = RedisClusterSlots.redirection(text) {
             FuzzDriver.require((0..<RedisClusterSlots.count).contains(target.slot), "redirection to slot \(target.slot)")
             guard case .tcp(let host, let port) = target.endpoint else { return FuzzDriver.require(false, "redirection to \(target.endpoint)") }
-            FuzzDriver.require(!host.isEmpty && (1...65535).contains(port), "redirection to \(target.endpoint)")
+            FuzzDriver.require(usable(host) && (1...65535).contains(port), "redirection to \(target.endpoint)")
         }
+    }
+
+    /// A host that can be connected to: a name or address, printable ASCII without spaces.
+    static func usable(_ host: String) -> Bool {
+        !host.isEmpty && host.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }
     }
 
     /// The connection handler with `waiting` commands in flight, fed the bytes as the socket would.
