@@ -93,6 +93,17 @@ import Testing
         #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["?what\r\n"]) }
     }
 
+    /// Found by the fuzz target `redis-reply`: hiredis allocated an array's element table from its
+    /// header alone, so a reply `*900000000` asked for 7.2 GB before a single element arrived.
+    @Test func anArrayHeaderBeyondTheLimitIsAProtocolErrorWithoutAllocatingIt() throws {
+        #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["*900000000\r\n"]) }
+        #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["*1\r\n*65537\r\n"]) }
+        #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["*-5\r\n"]) }
+        let large = "*65536\r\n" + String(repeating: ":1\r\n", count: 65536)
+        #expect(try decode([large]) == [.array(Array(repeating: .integer(1), count: 65536))])
+        #expect(try decode(["*-1\r\n*0\r\n"]) == [.bulk(nil), .array([])])
+    }
+
     @Test func commandsAreEncodedByHiredis() {
         var buffer = RedisCommandEncoder.encode(["SET", "{a}:1", "", "ünï"])
         #expect(buffer.readString(length: buffer.readableBytes) == "*4\r\n$3\r\nSET\r\n$5\r\n{a}:1\r\n$0\r\n\r\n$5\r\nünï\r\n")

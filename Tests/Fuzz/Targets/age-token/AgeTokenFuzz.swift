@@ -151,6 +151,8 @@ enum AgeTokenFuzz {
             let container = try decoder.singleValueContainer()
             if container.decodeNil() { self = .null }
             else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+            // As the gateway reads claims (Int64 first, which Foundation reads more leniently: `099`).
+            else if let number = try? container.decode(Int64.self) { self = .number(Double(number)) }
             else if let number = try? container.decode(Double.self) { self = .number(number) }
             else if let text = try? container.decode(String.self) { self = .string(text) }
             else if let array = try? container.decode([JSON].self) { self = .array(array) }
