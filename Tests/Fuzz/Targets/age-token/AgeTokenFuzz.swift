@@ -146,6 +146,8 @@ enum AgeTokenFuzz {
     /// A JSON value, kept with its type (a NumericDate is a number, not a string or a boolean).
     enum JSON: Decodable, Equatable {
         case bool(Bool), number(Double), string(String), null, array([JSON]), object([String: JSON])
+        /// Not valid JSON (e.g. `000`).
+        case invalid
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
@@ -160,9 +162,27 @@ enum AgeTokenFuzz {
         }
     }
 
+    /// The claims object, each value read on its own as Foundation's decoder reads them for the
+    /// gateway (lazily: a malformed value elsewhere does not spoil the others).
+    struct Claims: Decodable {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        var values: [String: JSON] = [:]
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            for key in container.allKeys { values[key.stringValue] = (try? container.decode(JSON.self, forKey: key)) ?? .invalid }
+        }
+    }
+
     static func json(_ segment: String) -> [String: JSON]? {
-        guard let data = base64URLDecode(segment), case .object(let object)? = try? JSONDecoder().decode(JSON.self, from: Data(data)) else { return nil }
-        return object
+        guard let data = base64URLDecode(segment) else { return nil }
+        return (try? JSONDecoder().decode(Claims.self, from: Data(data)))?.values
     }
 
     static func number(_ value: JSON?) -> Double? {
