@@ -138,7 +138,12 @@ if let fuzzRuntime = Context.environment["PORTCULLIS_FUZZ_RUNTIME"] {
         .target(name: "PortcullisFuzzed", dependencies: gateway.dependencies, path: "Tests/Fuzz/Instrumented/Portcullis", swiftSettings: instrumented),
         .target(name: "FuzzSupport", dependencies: ["PortcullisFuzzed"], path: "Tests/Fuzz/Support", swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
-    for name in ["request-head", "config-loader", "policy-loader"] {
+    // The age-token target signs its tokens with swift-crypto; the upload target silences swift-log.
+    let extra: [String: [Target.Dependency]] = [
+        "age-token": [.product(name: "Crypto", package: "swift-crypto"), .product(name: "JWTKit", package: "jwt-kit")],
+        "multipart-upload": [.product(name: "Logging", package: "swift-log")],
+    ]
+    for name in ["request-head", "config-loader", "policy-loader", "multipart-upload", "age-token", "redis-reply"] {
         package.targets.append(.executableTarget(
             name: "fuzz-\(name)",
             dependencies: [
@@ -146,7 +151,7 @@ if let fuzzRuntime = Context.environment["PORTCULLIS_FUZZ_RUNTIME"] {
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-            ],
+            ] + (extra[name] ?? []),
             path: "Tests/Fuzz/Targets/\(name)",
             swiftSettings: instrumented + [.unsafeFlags(["-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=address", fuzzRuntime, "-lstdc++"])]

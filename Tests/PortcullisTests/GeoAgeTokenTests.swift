@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JWTKit
 import NIOHTTP1
@@ -53,10 +54,68 @@ import Testing
         #expect(!(await verified(edRule, under)))
     }
 
+    @Test func aTokenWithoutTheClaimOrWithoutExpIsRefused() async throws {
+        let secret = String(repeating: "k", count: 32)
+        let ageToken = GeoAgeToken(cookie: nil, header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: secret), .sha256))
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        let exp = AgeTokenPayload.Value.int(Int(Date().timeIntervalSince1970) + 600)
+        let valid = try await keys.sign(AgeTokenPayload(claims: ["age_over_18": .bool(true), "exp": exp]))
+        let noClaim = try await keys.sign(AgeTokenPayload(claims: ["exp": exp]))
+        let noExp = try await keys.sign(AgeTokenPayload(claims: ["age_over_18": .bool(true)]))
+        #expect(await verified(ageToken, valid))
+        #expect(!(await verified(ageToken, noClaim)))
+        #expect(!(await verified(ageToken, noExp)))
+    }
+
+    /// Found by the fuzz target `age-token`: an `exp` centuries away (1e25) overflowed Int64
+    /// nanoseconds while the verified token's cache time was computed, and the gateway crashed.
+    @Test func aTokenExpiringCenturiesAwayIsAcceptedWithoutOverflow() async throws {
+        let secret = String(repeating: "k", count: 32)
+        let ageToken = GeoAgeToken(cookie: nil, header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: secret), .sha256))
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        let far = try await keys.sign(FarClaims(age_over_18: true, exp: 1e25))
+        #expect(await verified(ageToken, far))
+    }
+
+    private struct FarClaims: JWTPayload {
+        var age_over_18: Bool
+        var exp: Double
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// Found by the fuzz target `age-token`: time claims were read as text, so `"exp": "never"`
+    /// passed as a token that never expires and a malformed `nbf` (`000`) was ignored.
+    @Test func aTokenWhoseExpOrNbfIsNotANumberIsRefused() async throws {
+        let secret = String(repeating: "k", count: 32)
+        let ageToken = GeoAgeToken(cookie: nil, header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: secret), .sha256))
+        let exp = String(Int(Date().timeIntervalSince1970) + 600)
+        let header = GeoTestsBase64.url(#"{"alg":"HS256","typ":"JWT"}"#)
+        for claims in [#"{"age_over_18":true,"exp":"never"}"#, #"{"age_over_18":true,"exp":true}"#, #"{"age_over_18":true,"exp":null}"#,
+                       #"{"age_over_18":true,"exp":\#(exp),"nbf":"tomorrow"}"#, #"{"age_over_18":true,"exp":\#(exp),"nbf":000}"#] {
+            let input = header + "." + GeoTestsBase64.url(claims)
+            let signature = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+            #expect(!(await verified(ageToken, input + "." + GeoTestsBase64.url(Data(signature)))), "\(claims)")
+        }
+        // The same way of signing makes an acceptable token when the claims are right.
+        let good = header + "." + GeoTestsBase64.url(#"{"age_over_18":true,"exp":\#(exp),"nbf":1}"#)
+        let signature = HMAC<SHA256>.authenticationCode(for: Array(good.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        #expect(await verified(ageToken, good + "." + GeoTestsBase64.url(Data(signature))))
+    }
+
     @Test func theTokenIsFoundInTheHeaderOrAnyCookieField() throws {
         let token = GeoAgeToken(cookie: "age", header: "X-Age-Token", claim: "age_over_18", key: .hmac(HMACKey(from: String(repeating: "k", count: 32)), .sha256))
         #expect(token.token(in: HTTPHeaders([("X-Age-Token", "Bearer abc.def.ghi")])) == "abc.def.ghi")
         #expect(token.token(in: HTTPHeaders([("Cookie", "a=1"), ("cookie", "b=2; age=\"x.y.z\"")])) == "x.y.z")
         #expect(token.token(in: HTTPHeaders([("Cookie", "page_age=1; ages=2")])) == nil)
+    }
+}
+
+/// base64url without padding, as JWS segments are written.
+private enum GeoTestsBase64 {
+    static func url(_ text: String) -> String { url(Data(text.utf8)) }
+    static func url(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }

@@ -58,4 +58,29 @@ import Testing
             #expect(error.description.contains(corrupt.path))
         }
     }
+    @Test func aTruncatedFileIsRefused() throws {
+        let (path, directory) = try Self.fixture(layout: "city")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try MaxMindDatabase(path: path)
+            Issue.record("a truncated file opened")
+        } catch {
+            #expect(error.description.contains(path))
+        }
+    }
+
+    @Test func aDamagedSearchTreeAnswersNotFound() throws {
+        let (path, directory) = try Self.fixture(layout: "city")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The root node's records point far beyond the file; the metadata at the end is intact.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes.replaceSubrange(0..<8, with: [UInt8](repeating: 0xFF, count: 8))
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let database = try MaxMindDatabase(path: path)
+        for address in ["81.2.69.142", "24.28.0.1", "2a02:8100::1"] {
+            #expect(database.lookup(IPAddress(address)!) == .notFound, "\(address)")
+        }
+    }
 }

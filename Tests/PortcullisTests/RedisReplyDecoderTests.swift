@@ -28,7 +28,7 @@ import Testing
         let decision = "*6\r\n:0\r\n:0\r\n:9\r\n:59999000\r\n:0\r\n:0\r\n"
         let replies = try decode([decision])
         #expect(replies == [.array([.integer(0), .integer(0), .integer(9), .integer(59_999_000), .integer(0), .integer(0)])])
-        let parsed = try RedisRateLimitStore.decision(from: replies[0]).get()
+        let parsed = try RedisRateLimitStore.decision(from: replies[0], windows: 1)
         #expect(parsed.verdict == .allowed)
         #expect(parsed.remaining == 9)
         #expect(parsed.reset == 59_999_000_000)
@@ -39,6 +39,43 @@ import Testing
         #expect(map.owner(of: 8191) == .tcp(host: "127.0.0.1", port: 7001))
         #expect(map.owner(of: 8192) == .tcp(host: "127.0.0.1", port: 7002))
         #expect(map.owner(of: 16383) == .tcp(host: "127.0.0.1", port: 7002))
+    }
+
+    /// Found by the fuzz target `redis-reply`: a reply naming a window the rule does not have was
+    /// taken as a decision, and building its `RateLimit` field then crashed the gateway.
+    @Test func aScriptReplyOfTheWrongShapeIsAStoreErrorNotADecision() throws {
+        func integers(_ values: [Int64]) -> RedisReply { .array(values.map(RedisReply.integer)) }
+        let wrong: [RedisReply] = [
+            integers([0, 2, 9, 1_000, 0, 0]),  // window 2 of a rule with two (0 and 1)
+            integers([3, 0, 9, 1_000, 0, 0]),  // no such verdict
+            integers([1, 0, -1, 1_000, 0, 0]),
+            integers([1, 0, 0, .max, 0, 0]),  // microseconds that overflow as nanoseconds
+            integers([2, 0, 0, 1_000, -5, 0]),
+            integers([2, 0, 0, 1_000, 0, .max]),
+            integers([0, 0, 9, 1_000, 0]),
+            .array(Array(repeating: .bulk(Array("0".utf8)), count: 6)),
+            .array([.integer(0), .integer(0), .integer(9), .status("OK"), .integer(0), .integer(0)]),
+            .error("ERR Error running script: @user_script:1: script killed"),
+            .status("OK"), .integer(0), .bulk(nil),
+        ]
+        for reply in wrong {
+            #expect(throws: RedisError.self, "\(reply)") { try RedisRateLimitStore.decision(from: reply, windows: 2) }
+        }
+        let banned = try RedisRateLimitStore.decision(from: integers([2, 1, 0, 900_000_000, 1_763_870_000_000_000, 3]), windows: 2)
+        #expect(banned.verdict == .banned && banned.window == 1 && banned.reset == 900_000_000_000 && banned.banLevel == 3)
+    }
+
+    @Test func aSlotMapWithAnUnusableNodeIsRefused() {
+        func map(host: RedisReply, port: Int64) -> RedisClusterSlots? {
+            RedisClusterSlots(reply: .array([.array([.integer(0), .integer(16383), .array([host, .integer(port)])])]))
+        }
+        #expect(map(host: .bulk(Array("127.0.0.1".utf8)), port: 7000) != nil)
+        for port: Int64 in [0, -1, 65536, .max] {
+            #expect(map(host: .bulk(Array("127.0.0.1".utf8)), port: port) == nil, "port \(port)")
+        }
+        #expect(map(host: .bulk([]), port: 7000) == nil)
+        #expect(map(host: .bulk(Array("a b".utf8)), port: 7000) == nil)
+        #expect(map(host: .bulk(nil), port: 7000) == nil)
     }
 
     @Test func repliesSplitAtEveryByteAreTheSame() throws {
@@ -54,6 +91,17 @@ import Testing
 
     @Test func garbageIsAProtocolError() {
         #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["?what\r\n"]) }
+    }
+
+    /// Found by the fuzz target `redis-reply`: hiredis allocated an array's element table from its
+    /// header alone, so a reply `*900000000` asked for 7.2 GB before a single element arrived.
+    @Test func anArrayHeaderBeyondTheLimitIsAProtocolErrorWithoutAllocatingIt() throws {
+        #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["*900000000\r\n"]) }
+        #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["*1\r\n*65537\r\n"]) }
+        #expect(throws: RedisReplyDecoder.ProtocolError.self) { try decode(["*-5\r\n"]) }
+        let large = "*65536\r\n" + String(repeating: ":1\r\n", count: 65536)
+        #expect(try decode([large]) == [.array(Array(repeating: .integer(1), count: 65536))])
+        #expect(try decode(["*-1\r\n*0\r\n"]) == [.bulk(nil), .array([])])
     }
 
     @Test func commandsAreEncodedByHiredis() {
@@ -83,6 +131,15 @@ import Testing
         #expect(moved?.endpoint == .tcp(host: "127.0.0.1", port: 6381))
         #expect(RedisClusterSlots.redirection("ASK 42 [::1]:7000")?.endpoint == .tcp(host: "::1", port: 7000))
         #expect(RedisClusterSlots.redirection("MOVED x y") == nil)
+    }
+
+    /// Found by the fuzz target `redis-reply`: `MOVED 21 \u{FFFD}[:0` was followed to a host that
+    /// is not one and port 0 (a failed connection, and a connection pool kept for it).
+    @Test func aRedirectionToAnUnusableEndpointIsNotFollowed() {
+        for error in ["MOVED 21 \u{FFFD}\u{FFFD}[:0", "MOVED 21 127.0.0.1:0", "ASK 21 a\u{7F}b:7000", "MOVED 16384 127.0.0.1:7000"] {
+            #expect(RedisClusterSlots.redirection(error) == nil, "\(error)")
+        }
+        #expect(RedisClusterSlots.redirection("MOVED 21 redis-2.internal:7000")?.endpoint == .tcp(host: "redis-2.internal", port: 7000))
     }
 
     @Test func slotsFollowTheClusterSpecification() {

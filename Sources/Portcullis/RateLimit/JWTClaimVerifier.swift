@@ -86,8 +86,9 @@ public final class JWTClaimVerifier: Sendable {
             let payload = try await collection.verify(token, as: RateLimitTokenClaims.self)
             var validFor = maximumAge
             if let expiration = payload.expiration {
-                let seconds = expiration.timeIntervalSinceNow
-                validFor = min(validFor, max(0, Int64(seconds * 1e9)))
+                // An `exp` centuries away is a number Int64 cannot hold in nanoseconds.
+                let nanoseconds = expiration.timeIntervalSinceNow * 1e9
+                if nanoseconds < Double(validFor) { validFor = nanoseconds > 0 ? Int64(nanoseconds) : 0 }
             }
             return (payload.values, validFor)
         } catch {

@@ -3,7 +3,7 @@ import JWTKit
 
 /// The claims of a bearer token used as a rate-limit key: every top-level claim that is a
 /// string, number or boolean, as text (`"sub": "u-42"` → `u-42`, `"tenant": 7` → `7`), and the
-/// time claims checked after the signature (`exp`, `nbf`).
+/// time claims checked after the signature (`exp`, `nbf`: numbers, or the token is refused).
 struct RateLimitTokenClaims: JWTPayload {
     var values: [String: String]
     var expiration: Date?
@@ -31,8 +31,18 @@ struct RateLimitTokenClaims: JWTPayload {
             }
         }
         self.values = values
-        expiration = values["exp"].flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
-        notBefore = values["nbf"].flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+        expiration = try Self.numericDate(Key(stringValue: "exp"), in: container)
+        notBefore = try Self.numericDate(Key(stringValue: "nbf"), in: container)
+    }
+
+    /// A time claim, if present, is a NumericDate: a finite JSON number. A string, boolean, null
+    /// or malformed number refuses the token (before, `"exp": "never"` passed as a token without
+    /// expiry and a malformed `nbf` was ignored; found by the fuzz target `age-token`).
+    private static func numericDate(_ key: Key, in container: KeyedDecodingContainer<Key>) throws -> Date? {
+        guard container.contains(key) else { return nil }
+        let seconds = try container.decode(Double.self, forKey: key)
+        guard seconds.isFinite else { throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not a NumericDate") }
+        return Date(timeIntervalSince1970: seconds)
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -32,13 +32,14 @@ public final class RedisRateLimitStore: Sendable {
     func decide(_ key: RateLimitKey, rule: RateLimitRule, eventLoop: EventLoop) -> EventLoopFuture<RateLimitDecision> {
         let command = rule.redisCommand
         let check = key.check
+        let windows = rule.windows.count
         var evalsha = allocator.buffer(capacity: 256)
         command.encode(.evalsha, check: check, into: &evalsha)
         return client.request(on: eventLoop) { connection, decided in
             let slot = connection.routesBySlot ? command.slot(check: check) : 0
             connection.send(evalsha, slot: slot).whenComplete { result in
                 guard case .success(let reply) = result, reply.errorCode == "NOSCRIPT" else {
-                    decided.completeWith(result.flatMap(Self.decision(from:)))
+                    decided.completeWith(result.flatMap { reply in Result { try Self.decision(from: reply, windows: windows) } })
                     return
                 }
                 // The node that answered does not have the script (restarted, SCRIPT FLUSH, a new
@@ -47,22 +48,38 @@ public final class RedisRateLimitStore: Sendable {
                 var eval = ByteBufferAllocator().buffer(capacity: RedisRateLimitScript.source.utf8.count + 256)
                 command.encode(.eval, check: check, into: &eval)
                 connection.send(eval, slot: slot).whenComplete { result in
-                    decided.completeWith(result.flatMap(Self.decision(from:)))
+                    decided.completeWith(result.flatMap { reply in Result { try Self.decision(from: reply, windows: windows) } })
                 }
             }
         }
     }
 
-    /// Reads the script's six integers.
-    static func decision(from reply: RedisReply) -> Result<RateLimitDecision, Error> {
+    /// Reads the script's six integers. Anything else (another shape, a verdict other than 0-2, a
+    /// window the rule does not have, negative or overflowing times) is a store error, never a
+    /// decision: the rule's `on_store_error` handles it.
+    static func decision(from reply: RedisReply, windows: Int) throws -> RateLimitDecision {
         guard case .array(let fields) = reply, fields.count == 6 else {
-            return .failure(RedisError(.error, "unexpected answer from the rate-limit script: \(reply.text ?? "\(reply)")"))
+            throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply.text ?? "\(reply)")")
         }
-        func values(_ index: Int) -> Int64 { fields[index].integer ?? 0 }
-        let verdict: RateLimitDecision.Verdict = values(0) == 0 ? .allowed : (values(0) == 1 ? .limited : .banned)
-        var decision = RateLimitDecision(verdict: verdict, window: Int(values(1)), remaining: Int(values(2)), reset: values(3) * 1000)
-        decision.banStarted = values(4) * 1000
-        decision.banLevel = Int(values(5))
-        return .success(decision)
+        var values: [Int64] = []
+        values.reserveCapacity(6)
+        for field in fields {
+            guard let value = field.integer, value >= 0 else { throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply)") }
+            values.append(value)
+        }
+        let (reset, resetOverflow) = values[3].multipliedReportingOverflow(by: 1000)
+        let (banStarted, banOverflow) = values[4].multipliedReportingOverflow(by: 1000)
+        // A reset beyond a century is no answer the script gives (its bans are capped far below).
+        guard values[0] <= 2, values[1] < windows, !resetOverflow, reset <= Self.longestReset, !banOverflow, values[5] < Int64(Int32.max) else {
+            throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply)")
+        }
+        let verdict: RateLimitDecision.Verdict = values[0] == 0 ? .allowed : (values[0] == 1 ? .limited : .banned)
+        var decision = RateLimitDecision(verdict: verdict, window: Int(values[1]), remaining: Int(values[2]), reset: reset)
+        decision.banStarted = banStarted
+        decision.banLevel = Int(values[5])
+        return decision
     }
+
+    /// 100 years, in nanoseconds.
+    static let longestReset: Int64 = 100 * 365 * 86_400 * 1_000_000_000
 }

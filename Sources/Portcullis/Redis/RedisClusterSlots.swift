@@ -20,7 +20,7 @@ struct RedisClusterSlots {
             guard case .array(let fields) = range, fields.count >= 3,
                 let start = fields[0].integer, let end = fields[1].integer, start >= 0, end < Self.count, start <= end,
                 case .array(let master) = fields[2], master.count >= 2,
-                let host = master[0].text, let port = master[1].integer
+                let host = master[0].text, Self.isUsable(host: host), let port = master[1].integer, (1...65535).contains(port)
             else { return nil }
             let index = node(RedisEndpoint.tcp(host: host, port: Int(port)))
             for slot in Int(start)...Int(end) { owners[slot] = index }
@@ -70,10 +70,18 @@ struct RedisClusterSlots {
         return crc
     }
 
-    /// Parses the `slot host:port` of a `MOVED` or `ASK` error.
+    /// Parses the `slot host:port` of a `MOVED` or `ASK` error; nil unless the endpoint is usable.
     static func redirection(_ error: String) -> (slot: Int, endpoint: RedisEndpoint)? {
         let words = error.split(separator: " ")
-        guard words.count >= 3, let slot = Int(words[1]), (0..<count).contains(slot), let address = HostPort(String(words[2])) else { return nil }
+        guard words.count >= 3, let slot = Int(words[1]), (0..<count).contains(slot), let address = HostPort(String(words[2])),
+            isUsable(host: address.host), address.port > 0
+        else { return nil }
         return (slot, .tcp(host: address.host, port: address.port))
+    }
+
+    /// A host name or address as Redis reports one: printable ASCII without spaces. Anything else
+    /// would only cost a failed connection (and a connection pool kept for it).
+    static func isUsable(host: String) -> Bool {
+        !host.isEmpty && host.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 }

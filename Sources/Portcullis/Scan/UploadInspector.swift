@@ -30,6 +30,10 @@ struct UploadInspector {
             case .success(let parts): items = parts
             case .failure(let problem): return UploadVerdict(finding: .malformed(problem))
             }
+        } else if Self.isFormData(contentType) {
+            // The application would take it apart by a boundary the gateway cannot use: its parts
+            // would go unchecked.
+            return UploadVerdict(finding: .malformed("the multipart/form-data body has no usable boundary"))
         } else {
             items = [Item(fileName: nil, isFile: true, content: body.content)]
         }
@@ -73,19 +77,25 @@ struct UploadInspector {
         }
     }
 
-    /// The boundary of a `multipart/form-data` body; nil for any other type.
+    /// The boundary of a `multipart/form-data` body; nil for any other type, and for a boundary
+    /// that is empty, over 200 bytes or not printable ASCII (RFC 2046 allows far less).
     static func multipartBoundary(_ contentType: String?) -> String? {
-        guard let contentType else { return nil }
-        let pieces = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let type = pieces.first, type.lowercased() == "multipart/form-data" else { return nil }
-        for piece in pieces.dropFirst() {
+        guard isFormData(contentType), let contentType else { return nil }
+        for piece in contentType.split(separator: ";").dropFirst().map({ $0.trimmingCharacters(in: .whitespaces) }) {
             let pair = piece.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, pair[0].lowercased() == "boundary" else { continue }
             var value = pair[1]
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value.isEmpty || value.utf8.count > 200 ? nil : value
+            guard !value.isEmpty, value.utf8.count <= 200, value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
+            return value
         }
         return nil
+    }
+
+    /// Whether the media type is `multipart/form-data`, whatever its parameters.
+    static func isFormData(_ contentType: String?) -> Bool {
+        guard let type = contentType?.split(separator: ";", omittingEmptySubsequences: false).first else { return false }
+        return type.trimmingCharacters(in: .whitespaces).lowercased() == "multipart/form-data"
     }
 
     /// A file part's name from its `Content-Disposition` (`filename="cat.png"`).
@@ -108,6 +118,16 @@ struct UploadInspector {
     /// The form's parts, from memory or read from the spool file in chunks (each part is then
     /// held in memory: the body's `max_bytes` bounds it).
     static func parts(of body: RequestBody, boundary: String) -> Parts {
+        // multipart-kit 4.7.1 traps (index out of range) on a byte above 0x7F in a part's header
+        // name. A first pass over a copy with such bytes as DEL, which no boundary, CR, LF or colon
+        // is and which the parser refuses in header names, takes exactly the same steps and
+        // fails where the original would trap.
+        let risky = body.spoolPath != nil || body.memory?.readableBytesView.contains(where: { $0 > 0x7F }) == true
+        if risky, case .failure(let problem) = takeApart(body, boundary: boundary, asciiOnly: true) { return .failure(problem) }
+        return takeApart(body, boundary: boundary, asciiOnly: false)
+    }
+
+    private static func takeApart(_ body: RequestBody, boundary: String, asciiOnly: Bool) -> Parts {
         let parser = MultipartParser(boundary: boundary)
         var items: [Item] = []
         var headers: [(String, String)] = []
@@ -135,10 +155,10 @@ struct UploadInspector {
                         max(0, read(descriptor, pointer.baseAddress, 64 * 1024))
                     }
                     if count == 0 { break }
-                    try parser.execute(chunk)
+                    try parser.execute(asciiOnly ? Self.asciiOnly(chunk) : chunk)
                 }
             } else if let memory = body.memory {
-                try parser.execute(memory)
+                try parser.execute(asciiOnly ? Self.asciiOnly(memory) : memory)
             }
         } catch {
             return .failure("the multipart/form-data body is malformed")
@@ -147,6 +167,12 @@ struct UploadInspector {
         if current.readableBytes > 0 || !headers.isEmpty { return .failure("the multipart/form-data body ends inside a part") }
         guard ended, !items.isEmpty else { return .failure("the multipart/form-data body has no complete part for boundary '\(boundary)'") }
         return .success(items)
+    }
+
+    /// `buffer` with every byte above 0x7F as DEL (0x7F); itself when it has none.
+    static func asciiOnly(_ buffer: ByteBuffer) -> ByteBuffer {
+        guard buffer.readableBytesView.contains(where: { $0 > 0x7F }) else { return buffer }
+        return ByteBuffer(bytes: buffer.readableBytesView.lazy.map { min($0, 0x7F) })
     }
 
     static func sniff(_ content: ScanContent) -> FileType {
