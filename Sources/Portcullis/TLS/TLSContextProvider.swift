@@ -94,14 +94,17 @@ final class TLSContextProvider: Sendable {
     /// Blocking file I/O: run off the event loops.
     func reloadIfChanged() {
         let previous = current.withLockedValue { $0.stamps }
-        guard TLSContextProvider.stamps(config) != previous else { return }
+        let seen = TLSContextProvider.stamps(config)
+        guard seen != previous else { return }
         do {
             let reloaded = try TLSContextProvider.load(config: config, alpn: alpn, unknown: config.unknownServerName, providerBox: current)
             current.withLockedValue { $0 = reloaded }
             logger.info("reloaded TLS certificates", metadata: ["listener": "\(listener)"])
         } catch {
-            // Keep serving with what works; try again when the files change once more.
-            current.withLockedValue { $0.stamps = TLSContextProvider.stamps(config) }
+            // Keep serving with what works; try again when the files change once more. The stamps
+            // are those seen before reading: a file replaced while this attempt read the others
+            // (the certificate just after its key) is tried on the next check, not skipped.
+            current.withLockedValue { $0.stamps = seen }
             logger.error("could not reload TLS certificates; keeping the previous ones", metadata: ["listener": "\(listener)", "error": "\(error)"])
         }
     }
