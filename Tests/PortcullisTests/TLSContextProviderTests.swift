@@ -37,4 +37,25 @@ struct TLSContextProviderTests {
         provider.reloadIfChanged()
         #expect(provider.defaultCertificate == new)
     }
+
+    /// A key that does not belong to its certificate is refused when the files are read, for every
+    /// pair: the first pair's is checked by the TLS context built from it; the others are only used
+    /// through SNI, where a mismatch would surface as failed handshakes for that name alone.
+    @Test func aKeyThatIsNotTheCertificatesIsRefusedForEveryPair() throws {
+        let first = try Self.directory()
+        let second = try Self.directory()
+        defer {
+            try? FileManager.default.removeItem(at: first)
+            try? FileManager.default.removeItem(at: second)
+        }
+        try DevCertificate.issue(into: first.path, leaves: [(stem: "localhost", names: ["localhost"]), (stem: "api", names: ["api.example.com"])])
+        try DevCertificate.issue(into: second.path, leaves: [(stem: "api", names: ["api.example.com"])])
+        let mismatched = TLSConfig(certificates: [
+            .init(certificate: first.path + "/localhost.pem", key: first.path + "/localhost-key.pem"),
+            .init(certificate: first.path + "/api.pem", key: second.path + "/api-key.pem"),
+        ])
+        #expect(throws: (any Error).self) {
+            _ = try TLSContextProvider(listener: "https", config: mismatched, http2: false, logger: Logger(label: "test"))
+        }
+    }
 }
