@@ -179,6 +179,10 @@ struct SlowClientTests {
         let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]), tls: tls, plainListener: "redirect_to_https: false")
         defer { gateway.stop() }
         let baseline = await WellBehavedClient.measure(port: gateway.httpPort)
+        // And an HTTP/2 client on the listener under attack (h2load, one request at a time).
+        let tlsPort = gateway.tlsPort
+        let baselineHTTP2 = try WellBehavedClient.measureHTTP2(tlsPort: tlsPort)
+        #expect(baselineHTTP2.succeeded == 100, "\(baselineHTTP2)")
         let memoryBefore = gateway.memoryKiB().resident
 
         for (name, arguments) in [("PING flood", ["h2_flood.py", "ping", "50000"]), ("SETTINGS flood", ["h2_flood.py", "settings", "50000"]), ("rapid reset", ["h2_rapid_reset.py", "2000"])] {
@@ -186,11 +190,15 @@ struct SlowClientTests {
             let script = Command.script(arguments[0])
             let rest = arguments[0] == "h2_flood.py" ? [port] + arguments.dropFirst() : [port, arguments[1]]
             let attack = Task.detached { try Command.run(Command.python, [script] + rest, timeout: 60) }
+            let http2 = Task.detached { try WellBehavedClient.measureHTTP2(tlsPort: tlsPort) }
             let underAttack = await WellBehavedClient.measure(port: gateway.httpPort)
             let outcome = try await attack.value
+            let underAttackHTTP2 = try await http2.value
             let memory = gateway.memoryKiB().resident
-            Self.report(name, baseline: baseline, underAttack: underAttack, extra: "attacker: \(outcome.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)); gateway RSS \(memoryBefore) → \(memory) KiB")
+            Self.report(name, baseline: baseline, underAttack: underAttack, extra: "attacker: \(outcome.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)); gateway RSS \(memoryBefore) → \(memory) KiB; HTTP/2 client: baseline \(baselineHTTP2), under attack \(underAttackHTTP2)")
             Self.expectServed(underAttack)
+            #expect(underAttackHTTP2.succeeded == 100, "\(name): \(underAttackHTTP2)")
+            #expect(underAttackHTTP2.max < 3000, "\(name): \(underAttackHTTP2)")
             #expect(outcome.status == 0, "\(name): \(outcome.standardError)")
             let line = outcome.standardOutput
             #expect(line.hasPrefix("goaway") || line.hasPrefix("closed") || (line.hasPrefix("survived") && name != "rapid reset"), "\(name): \(line)")
