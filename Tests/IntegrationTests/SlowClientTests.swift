@@ -125,7 +125,7 @@ struct SlowClientTests {
         let count = min(10_000, limit - 300)
         let demo = try await Upstreams.demo()
         let gateway = try await GatewayProcess.start(
-            Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { client_idle: 8s }\nlimits: { max_connections: \(count + 500) }"),
+            Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { client_idle: 10s }\nlimits: { max_connections: \(count + 500) }"),
             softFileLimit: 1024
         )
         defer { gateway.stop() }
@@ -133,23 +133,23 @@ struct SlowClientTests {
         let descriptors = gateway.openFileCount()
         let memoryBefore = gateway.memoryKiB().resident
 
-        // Opened 100 at a time (the listen backlog is 1,024), all within a few seconds.
+        // Opened 250 at a time (the listen backlog is 1,024), all within a few seconds.
         let group = MultiThreadedEventLoopGroup.singleton
         let port = gateway.httpPort
         let opening = Date()
         var channels: [Channel] = []
-        for batch in stride(from: 0, to: count, by: 100) {
+        for batch in stride(from: 0, to: count, by: 250) {
             try await withThrowingTaskGroup(of: Channel.self) { tasks in
-                for _ in batch..<min(count, batch + 100) {
+                for _ in batch..<min(count, batch + 250) {
                     tasks.addTask { try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get() }
                 }
                 for try await channel in tasks { channels.append(channel) }
             }
         }
         let openedIn = Date().timeIntervalSince(opening)
-        let underAttack = await WellBehavedClient.measure(port: gateway.httpPort)
         let held = gateway.openFileCount() - descriptors
         let memoryHeld = gateway.memoryKiB().resident
+        let underAttack = await WellBehavedClient.measure(port: gateway.httpPort)
 
         // client_idle closes every one of them (bounded wait).
         let deadline = Date().addingTimeInterval(15)
@@ -159,7 +159,7 @@ struct SlowClientTests {
         let after = await gateway.waitForFileCount(atMost: descriptors + 4)
 
         let perConnection = Double(memoryHeld - memoryBefore) / Double(max(held, 1))
-        Self.report("\(count) idle connections (client_idle 8s)", baseline: baseline, underAttack: underAttack, extra: String(format: "opened in %.1fs; gateway held \(held) more descriptors (open-file limit \(gateway.openFileLimit()), started with 1024); RSS \(memoryBefore) → \(memoryHeld) KiB, %.1f KiB per idle connection; \(stillOpen) still open after 15 s", openedIn, perConnection))
+        Self.report("\(count) idle connections (client_idle 10s)", baseline: baseline, underAttack: underAttack, extra: String(format: "opened in %.1fs; gateway held \(held) more descriptors (open-file limit \(gateway.openFileLimit()), started with 1024); RSS \(memoryBefore) → \(memoryHeld) KiB, %.1f KiB per idle connection; \(stillOpen) still open after 15 s", openedIn, perConnection))
         Self.expectServed(baseline)
         Self.expectServed(underAttack)
         #expect(count == 10_000 || limit < 10_300, "only \(count) connections with a limit of \(limit)")
