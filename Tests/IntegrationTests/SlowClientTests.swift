@@ -119,13 +119,15 @@ struct SlowClientTests {
 
     /// 10,000 idle keep-alive connections (fewer only where the hard open-file limit is short).
     /// The gateway starts with a soft limit of 1,024, as many service managers give, and must raise
-    /// its own to hold them.
-    @Test func tenThousandIdleConnectionsAreHeldThenClosedByClientIdle() async throws {
+    /// its own to hold them. client_idle is long enough that a loaded machine, slow to open them
+    /// all, still has them all open at once; this test closes them itself (other tests show
+    /// client_idle closing idle connections).
+    @Test func tenThousandIdleConnectionsAreHeldWhileOthersAreServed() async throws {
         let limit = Self.raiseOpenFileLimit()
         let count = min(10_000, limit - 300)
         let demo = try await Upstreams.demo()
         let gateway = try await GatewayProcess.start(
-            Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { client_idle: 10s }\nlimits: { max_connections: \(count + 500) }"),
+            Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { client_idle: 30s }\nlimits: { max_connections: \(count + 500) }"),
             softFileLimit: 1024
         )
         defer { gateway.stop() }
@@ -147,25 +149,22 @@ struct SlowClientTests {
             }
         }
         let openedIn = Date().timeIntervalSince(opening)
+        let underAttack = await WellBehavedClient.measure(port: gateway.httpPort)
         let held = gateway.openFileCount() - descriptors
         let memoryHeld = gateway.memoryKiB().resident
-        let underAttack = await WellBehavedClient.measure(port: gateway.httpPort)
 
-        // client_idle closes every one of them (bounded wait).
-        let deadline = Date().addingTimeInterval(15)
-        while channels.contains(where: \.isActive), Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
         let stillOpen = channels.filter(\.isActive).count
         for channel in channels { try? await channel.close() }
         let after = await gateway.waitForFileCount(atMost: descriptors + 4)
 
         let perConnection = Double(memoryHeld - memoryBefore) / Double(max(held, 1))
-        Self.report("\(count) idle connections (client_idle 10s)", baseline: baseline, underAttack: underAttack, extra: String(format: "opened in %.1fs; gateway held \(held) more descriptors (open-file limit \(gateway.openFileLimit()), started with 1024); RSS \(memoryBefore) → \(memoryHeld) KiB, %.1f KiB per idle connection; \(stillOpen) still open after 15 s", openedIn, perConnection))
+        Self.report("\(count) idle connections (client_idle 30s)", baseline: baseline, underAttack: underAttack, extra: String(format: "opened in %.1fs; gateway held \(held) more descriptors (open-file limit \(gateway.openFileLimit()), started with 1024); RSS \(memoryBefore) → \(memoryHeld) KiB, %.1f KiB per idle connection; \(stillOpen) still open after the measurement, then closed by the client", openedIn, perConnection))
         Self.expectServed(baseline)
         Self.expectServed(underAttack)
         #expect(count == 10_000 || limit < 10_300, "only \(count) connections with a limit of \(limit)")
         #expect(gateway.log.contains("raised the open-file limit"))
         #expect(held >= count * 9 / 10, "the gateway had \(held) more descriptors for \(count) connections")
-        #expect(stillOpen == 0)
+        #expect(stillOpen == count, "the gateway closed \(count - stillOpen) idle connections before client_idle")
         #expect(after <= descriptors + 4, "descriptors: \(descriptors) before, \(after) after")
         try await demo.stop()
     }
@@ -204,6 +203,32 @@ struct SlowClientTests {
             #expect(line.hasPrefix("goaway") || line.hasPrefix("closed") || (line.hasPrefix("survived") && name != "rapid reset"), "\(name): \(line)")
             #expect(memory - memoryBefore < 128 * 1024, "\(name): gateway RSS \(memoryBefore) → \(memory) KiB")
         }
+        try await demo.stop()
+    }
+
+    /// Idle connections that never send a byte are closed by client_idle.
+    @Test func idleConnectionsAreClosedByClientIdle() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "timeouts: { client_idle: 2s }"))
+        defer { gateway.stop() }
+        let descriptors = gateway.openFileCount()
+        let port = gateway.httpPort
+        let started = Date()
+        let results = try await withThrowingTaskGroup(of: RawConnection.Result.self) { group in
+            for _ in 0..<200 {
+                group.addTask { try await RawConnection.exchange(port: port, chunks: [], timeout: .seconds(10)) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        print(String(format: "slow-clients: 200 idle connections (client_idle 2s): %d closed by the gateway, the last after %.1fs", results.filter(\.closedByPeer).count, elapsed))
+        let closed = results.filter(\.closedByPeer).count
+        let answered = results.filter { !$0.text.isEmpty }.count
+        #expect(closed == 200)
+        #expect(answered == 0, "an idle connection got an answer")
+        #expect(elapsed < 8)
+        let after = await gateway.waitForFileCount(atMost: descriptors + 4)
+        #expect(after <= descriptors + 4, "descriptors: \(descriptors) before, \(after) after")
         try await demo.stop()
     }
 
