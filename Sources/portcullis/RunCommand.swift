@@ -44,6 +44,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        DescriptorLimit.raise(maxConnections: config.limits.maxConnections, logger: logger)
         let gateway = try Gateway(config: config, logger: logger)
         do {
             try await gateway.start()

@@ -45,6 +45,8 @@ extension ProxyConnectionHandler {
         let written = context.eventLoop.makePromise(of: Void.self)
         write(written)
         written.futureResult.whenComplete { [self] _ in
+            // Closed meanwhile: the context may already be gone (handlerRemoved).
+            guard context != nil else { return }
             if isHTTP2, exchange.responseHeadSent, !exchange.requestComplete {
                 // The answer is complete but the client is still sending: RST_STREAM(NO_ERROR)
                 // asks it to stop and keep the response (RFC 9113 §8.1); closing the stream would

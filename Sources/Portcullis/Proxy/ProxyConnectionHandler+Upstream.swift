@@ -130,6 +130,8 @@ extension ProxyConnectionHandler: UpstreamConnectionDelegate {
         resources.pool.detach(connection)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
 
+        // The switch removes this handler, which lets go of its context: keep it for the failure path.
+        let context: ChannelHandlerContext = self.context
         do {
             try TunnelSwitch.perform(client: context, upstream: connection, idleTimeout: .nanoseconds(runtime.config.timeouts.tunnelIdle))
         } catch {

@@ -114,6 +114,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         beginWaitingForHead()
     }
 
+    /// The pipeline's context holds this handler and this handler holds the context: letting go
+    /// of it here is what frees both once the connection (or HTTP/2 stream) is gone. Holding on
+    /// leaked about 3.7 KiB per connection (`TransportFaultTests`' memory rounds found it).
+    /// Late callbacks check `state` (`.closed` by now) before touching the context.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if exchange.startNanos > 0, !exchange.recorded {
             // Cut short (the client left, the upstream failed mid-response): still counted and

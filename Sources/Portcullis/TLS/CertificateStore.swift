@@ -29,6 +29,14 @@ struct CertificateStore: Sendable {
             } catch {
                 throw TLSSetupError(file: pair.key, reason: "cannot read a PEM private key (\(error))")
             }
+            // BoringSSL checks that a key belongs to its certificate when a context is built from
+            // them. Only the first pair becomes the listener's own context; the others are served
+            // through SNI, where a mismatch would only show as failed handshakes for their names.
+            do {
+                _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+            } catch {
+                throw TLSSetupError(file: pair.key, reason: "is not the private key of \(pair.certificate) (\(error))")
+            }
             var names: [String] = []
             for name in leaf._subjectAlternativeNames() where name.nameType == .dnsName {
                 names.append(String(decoding: Array(name.contents), as: UTF8.self).lowercased())

@@ -47,6 +47,9 @@ final class TLSContextProvider: Sendable {
 
     var context: NIOSSLContext { current.withLockedValue { $0.context } }
 
+    /// The leaf certificate of the default pair in force.
+    var defaultCertificate: NIOSSLCertificate { current.withLockedValue { $0.store.entries[0].chain[0] } }
+
     private static func stamps(_ config: TLSConfig) -> [String: Date] {
         var stamps: [String: Date] = [:]
         for pair in config.certificates {
@@ -93,15 +96,25 @@ final class TLSContextProvider: Sendable {
     /// Re-reads the certificates if any file changed; a broken file keeps the working context.
     /// Blocking file I/O: run off the event loops.
     func reloadIfChanged() {
+        reloadIfChanged(afterFailedAttempt: {})
+    }
+
+    /// - Parameter afterFailedAttempt: runs between a failed attempt and the recording of what it
+    ///   saw (a test replaces a file there, as a renewal job racing the reload would).
+    func reloadIfChanged(afterFailedAttempt: () -> Void) {
         let previous = current.withLockedValue { $0.stamps }
-        guard TLSContextProvider.stamps(config) != previous else { return }
+        let seen = TLSContextProvider.stamps(config)
+        guard seen != previous else { return }
         do {
             let reloaded = try TLSContextProvider.load(config: config, alpn: alpn, unknown: config.unknownServerName, providerBox: current)
             current.withLockedValue { $0 = reloaded }
             logger.info("reloaded TLS certificates", metadata: ["listener": "\(listener)"])
         } catch {
-            // Keep serving with what works; try again when the files change once more.
-            current.withLockedValue { $0.stamps = TLSContextProvider.stamps(config) }
+            afterFailedAttempt()
+            // Keep serving with what works; try again when the files change once more. The stamps
+            // are those seen before reading: a file replaced while this attempt read the others
+            // (the certificate just after its key) is tried on the next check, not skipped.
+            current.withLockedValue { $0.stamps = seen }
             logger.error("could not reload TLS certificates; keeping the previous ones", metadata: ["listener": "\(listener)", "error": "\(error)"])
         }
     }

@@ -12,15 +12,16 @@ final class ClamdProcess: @unchecked Sendable {
     let socketPath: String
     let tcpPort: Int
 
-    init(signatures: URL) throws {
+    /// - Parameter tcpPort: the port to listen on (a restart on the same one); a free one when nil.
+    init(signatures: URL, tcpPort: Int? = nil) throws {
         directory = try TestPaths.temporaryDirectory()
         socketPath = directory.appendingPathComponent("clamd.sock").path
-        tcpPort = try FreePort.next()
+        self.tcpPort = try tcpPort ?? FreePort.next()
         let config = """
             Foreground yes
             LocalSocket \(socketPath)
             LocalSocketMode 600
-            TCPSocket \(tcpPort)
+            TCPSocket \(self.tcpPort)
             TCPAddr 127.0.0.1
             DatabaseDirectory \(signatures.path)
             TemporaryDirectory \(directory.path)
@@ -42,8 +43,8 @@ final class ClamdProcess: @unchecked Sendable {
     }
 
     /// Starts clamd and waits until it answers PING on its socket.
-    static func start(signatures: URL) async throws -> ClamdProcess {
-        let clamd = try ClamdProcess(signatures: signatures)
+    static func start(signatures: URL, tcpPort: Int? = nil) async throws -> ClamdProcess {
+        let clamd = try ClamdProcess(signatures: signatures, tcpPort: tcpPort)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             guard clamd.process.isRunning else { throw TestFailure("clamd exited: \(clamd.log)") }
@@ -78,12 +79,19 @@ final class ClamdProcess: @unchecked Sendable {
         return count >= 4 && String(decoding: reply[..<4], as: UTF8.self) == "PONG"
     }
 
+    /// SIGKILL, as abrupt as a crash, and waits for the exit.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     func stop() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        Foundation.kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

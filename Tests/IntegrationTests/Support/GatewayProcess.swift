@@ -18,7 +18,9 @@ final class GatewayProcess: @unchecked Sendable {
     ///   - configBody: the config without `listeners` and `admin` (they are added here with free ports).
     ///   - tls: the `tls:` block (and any other keys) of an HTTPS listener, added next to the plain one.
     ///   - policies: policy files (name → YAML) written to `policyDirectory`, checked every `policyReloadInterval`.
-    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "", arguments: [String] = []) throws {
+    ///   - softFileLimit: the soft RLIMIT_NOFILE the gateway starts with (set by `prlimit`), as a
+    ///     service manager would give it; inherited from the test process when nil.
+    init(configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "", arguments: [String] = [], softFileLimit: Int? = nil) throws {
         httpPort = try FreePort.next()
         adminPort = try FreePort.next()
         tlsPort = try FreePort.next()
@@ -58,8 +60,15 @@ final class GatewayProcess: @unchecked Sendable {
         try config.write(to: configURL, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
-        process.executableURL = URL(fileURLWithPath: TestPaths.gatewayBinary)
-        process.arguments = ["run", "--config", configURL.path] + arguments
+        let command = [TestPaths.gatewayBinary, "run", "--config", configURL.path] + arguments
+        if let softFileLimit {
+            // prlimit executes the gateway in its own process: the pid stays the gateway's.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(softFileLimit):"] + command
+        } else {
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
+        }
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -67,20 +76,20 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Starts a gateway and waits until its admin listener answers /healthz.
     /// A port taken between choosing and binding it (by another process) gets fresh ports, twice.
-    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "", arguments: [String] = []) async throws -> GatewayProcess {
+    static func start(_ configBody: String, serverNames: [String] = ["localhost", "127.0.0.1"], tls: String? = nil, plainListener: String = "", policies: [String: String]? = nil, policyReloadInterval: String = "100ms", adminExtra: String = "", arguments: [String] = [], softFileLimit: Int? = nil) async throws -> GatewayProcess {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await startOnce(configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra, arguments: arguments)
+                return try await startOnce(configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra, arguments: arguments, softFileLimit: softFileLimit)
             } catch let failure as TestFailure where attempt < 3 && failure.description.contains("Address already in use") {
                 continue
             }
         }
     }
 
-    private static func startOnce(_ configBody: String, serverNames: [String], tls: String?, plainListener: String, policies: [String: String]?, policyReloadInterval: String, adminExtra: String, arguments: [String]) async throws -> GatewayProcess {
-        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra, arguments: arguments)
+    private static func startOnce(_ configBody: String, serverNames: [String], tls: String?, plainListener: String, policies: [String: String]?, policyReloadInterval: String, adminExtra: String, arguments: [String], softFileLimit: Int?) async throws -> GatewayProcess {
+        let gateway = try GatewayProcess(configBody: configBody, serverNames: serverNames, tls: tls, plainListener: plainListener, policies: policies, policyReloadInterval: policyReloadInterval, adminExtra: adminExtra, arguments: arguments, softFileLimit: softFileLimit)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if !gateway.process.isRunning {

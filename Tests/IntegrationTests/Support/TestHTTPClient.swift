@@ -68,7 +68,7 @@ enum TestHTTPClient {
     }
 }
 
-private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
     let promise: EventLoopPromise<TestResponse>
     var response = TestResponse(status: 0, headers: [], body: [])
@@ -92,7 +92,12 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        promise.fail(error)
+        // NIO's decoder reports a body cut short by the peer's close as an unexpected EOF.
+        if response.status != 0, let parserError = error as? HTTPParserError, parserError == .invalidEOFState {
+            promise.fail(TestFailure("connection closed before the response ended (status \(response.status))"))
+        } else {
+            promise.fail(error)
+        }
         context.close(promise: nil)
     }
 }

@@ -59,3 +59,40 @@ extension GatewayProcess {
         return count
     }
 }
+
+extension WellBehavedClient {
+    /// What h2load reported for a well-behaved HTTP/2 client.
+    struct HTTP2Run: CustomStringConvertible {
+        var succeeded = 0
+        /// Milliseconds, from h2load's "time for request" line.
+        var mean = 0.0
+        var max = 0.0
+
+        var description: String { String(format: "h2load: %d succeeded, mean %.1fms, max %.1fms", succeeded, mean, max) }
+    }
+
+    /// h2load as a well-behaved HTTP/2 client: `count` requests one at a time on one TLS connection.
+    static func measureHTTP2(tlsPort: Int, count: Int = 100) throws -> HTTP2Run {
+        let result = try Command.run("/usr/bin/h2load", ["-n", String(count), "-c", "1", "-m", "1", "https://127.0.0.1:\(tlsPort)/api"], timeout: 60)
+        var run = HTTP2Run()
+        for line in result.standardOutput.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if line.hasPrefix("requests:"), let index = fields.firstIndex(of: "succeeded,") {
+                run.succeeded = Int(fields[index - 1]) ?? 0
+            }
+            if line.hasPrefix("time for request:"), fields.count >= 6 {
+                run.max = milliseconds(fields[4])
+                run.mean = milliseconds(fields[5])
+            }
+        }
+        return run
+    }
+
+    /// h2load's durations: `812us`, `1.23ms`, `2.01s`.
+    private static func milliseconds(_ text: Substring) -> Double {
+        if text.hasSuffix("us") { return (Double(text.dropLast(2)) ?? 0) / 1000 }
+        if text.hasSuffix("ms") { return Double(text.dropLast(2)) ?? 0 }
+        if text.hasSuffix("s") { return (Double(text.dropLast()) ?? 0) * 1000 }
+        return 0
+    }
+}
