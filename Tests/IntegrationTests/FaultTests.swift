@@ -135,4 +135,39 @@ struct FaultTests {
         #expect(after <= descriptors + 8, "descriptors: \(descriptors) before, \(after) after")
         try await demo.stop()
     }
+
+    /// A policy file replaced with a broken one, then with a good one, while 4 × 100 requests flow:
+    /// every request is answered, the broken edit is refused with its position (the previous policy
+    /// stays in force meanwhile), and the good one takes effect.
+    @Test func aBrokenThenAGoodPolicyUnderLoadLosesNoRequest() async throws {
+        let demo = try await Upstreams.demo()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]), policies: ["headers.yaml": PolicyReloadTests.policy(version: "one")])
+        defer { gateway.stop() }
+        _ = try await TestHTTPClient.get(port: gateway.httpPort, path: "/api")
+        let descriptors = gateway.openFileCount()
+        let file = gateway.policyDirectory.appendingPathComponent("headers.yaml")
+
+        let pid = gateway.pid
+        let edits = Task.detached {
+            try? await Task.sleep(for: .milliseconds(200))
+            try? "headers:\n  global:\n    sett: { X-Policy-Version: broken }\n".write(to: file, atomically: true, encoding: .utf8)
+            kill(pid, SIGHUP)
+            try? await Task.sleep(for: .milliseconds(400))
+            try? PolicyReloadTests.policy(version: "two").write(to: file, atomically: true, encoding: .utf8)
+            kill(pid, SIGHUP)
+        }
+        let outcomes = await Self.load(port: gateway.httpPort, clients: 4, each: 100)
+        await edits.value
+
+        let others = outcomes.filter { if case .other = $0 { return true } else { return false } }
+        print("faults: broken then good policy under 4 × 100 requests: \(outcomes.filter { $0 == .answered }.count) answered, \(others.count) other")
+        #expect(outcomes.count == 400)
+        #expect(outcomes.allSatisfy { $0 == .answered }, "\(Set(outcomes))")
+        #expect(gateway.log.contains("policy reload refused: \(file.path):3:5: unknown key 'sett'"), "\(gateway.log)")
+        try await PolicyReloadTests.waitForLog(gateway, containing: "policy reloaded")
+        #expect(try await TestHTTPClient.get(port: gateway.httpPort, path: "/api/hello").header("X-Policy-Version") == "two")
+        let after = await gateway.waitForFileCount(atMost: descriptors + 4)
+        #expect(after <= descriptors + 4, "descriptors: \(descriptors) before, \(after) after")
+        try await demo.stop()
+    }
 }
