@@ -72,6 +72,11 @@ struct ConnectionPipeline: Sendable {
             HTTP2Setting(parameter: .maxConcurrentStreams, value: http2.maxConcurrentStreams),
             HTTP2Setting(parameter: .maxHeaderListSize, value: http2.maxHeaderListSize ?? runtime.config.limits.maxHeaderBytes),
         ]
+        // Control frames (SETTINGS and PING acknowledgements, RST_STREAM) queued for a client that
+        // does not read them: past 1,000 (Envoy's max_outbound_control_frames; NIOHTTP2's default
+        // is 10,000) the connection is a flood and ends with GOAWAY, before it costs the loop
+        // ten times as much work.
+        connection.maximumBufferedControlFrames = 1000
         var stream = NIOHTTP2Handler.StreamConfiguration()
         // Rapid reset (CVE-2023-44487): too many RST_STREAMs within the window → GOAWAY.
         stream.streamResetFrameRateLimit.maximumCount = http2.maxResets
