@@ -5,12 +5,12 @@ import Testing
 /// past a dead address and the rule's `on_scanner_error` when clamd is gone.
 @Suite(.timeLimit(.minutes(3)))
 struct ClamdScanTests {
-    static func start(upstreamPort: Int, addresses: [String], clamd: ClamdProcess, signatures: URL, directory: URL) async throws -> GatewayProcess {
+    static func start(upstreamPort: Int, addresses: [String], clamd: ClamdProcess, signatures: URL, directory: URL, timeout: String = "10s") async throws -> GatewayProcess {
         let list = addresses.map { "\"\($0)\"" }.joined(separator: ", ")
         let scanner = """
             scanner:
               engine: clamd
-              clamd: { addresses: [\(list)], connect_timeout: 1s, timeout: 10s }
+              clamd: { addresses: [\(list)], connect_timeout: 1s, timeout: \(timeout) }
               memory_threshold: 64KiB
               spool_directory: \(directory.path)
               quarantine: { directory: \(directory.path)/quarantine }
@@ -82,6 +82,36 @@ struct ClamdScanTests {
         let metrics = try await TestHTTPClient.get(port: gateway.adminPort, path: "/metrics").text
         #expect(metrics.contains("portcullis_policy_decisions_total{kind=\"upload\",rule=\"media\",outcome=\"scanner_error\"} 1"))
         #expect(metrics.contains("portcullis_policy_decisions_total{kind=\"upload\",rule=\"lenient\",outcome=\"scanner_error\"} 1"))
+        await upstream.stop()
+    }
+
+    /// A clamd that stops reading mid-stream (SIGSTOP, as a hung daemon): the upload gets 503 after
+    /// the clamd timeout instead of holding a scan thread on writes that never drain, and the next
+    /// upload, once clamd runs again, is scanned on a fresh connection.
+    @Test func aClamdThatStopsReadingTimesOutWith503AndScanningResumes() async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let signatures = try ScanFixtures.signatureDirectory(in: directory)
+        let clamd = try await ClamdProcess.start(signatures: signatures)
+        defer { clamd.stop() }
+        let upstream = try await RecordingUpstream.start()
+        let gateway = try await Self.start(upstreamPort: upstream.port, addresses: ["unix:\(clamd.socketPath)"], clamd: clamd, signatures: signatures, directory: directory, timeout: "1s")
+        defer { gateway.stop() }
+        let base = "http://127.0.0.1:\(gateway.httpPort)"
+        // 1,000,000 bytes: more than a unix socket's buffers hold, so the stream's writes block.
+        let text = try UploadScanTests.write(Array(repeating: UInt8(ascii: "a"), count: 1_000_000), "big.txt", in: directory)
+        let arguments = ["-H", "Content-Type: text/plain", "--data-binary", "@\(text.path)", "--max-time", "20"]
+        #expect(try UploadScanTests.curl(arguments + ["\(base)/upload"]).status == 200)
+
+        Foundation.kill(clamd.process.processIdentifier, SIGSTOP)
+        let started = Date()
+        let denied = try UploadScanTests.curl(arguments + ["\(base)/upload"])
+        let waited = Date().timeIntervalSince(started)
+        Foundation.kill(clamd.process.processIdentifier, SIGCONT)
+        #expect(denied.status == 503, "\(denied.body) \(gateway.log.suffix(3000))")
+        #expect(UploadScanTests.json(denied.body)["type"] as? String == "https://portcullis.dev/problems/scanner-unavailable")
+        #expect(waited < 8, "answered after \(waited) s")
+        #expect(try UploadScanTests.curl(arguments + ["\(base)/upload"]).status == 200)
+        #expect(upstream.receivedText.components(separatedBy: "POST /upload").count == 3)  // the two scanned clean
         await upstream.stop()
     }
 }

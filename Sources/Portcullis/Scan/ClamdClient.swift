@@ -127,7 +127,12 @@ final class ClamdSession: @unchecked Sendable {  // used by one scan thread at a
             file = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
         }
         let reply = channel.eventLoop.makePromise(of: String.self)
-        let timer = channel.eventLoop.scheduleTask(in: timeout) { reply.fail(ClamdError.timedOut) }
+        // Past the timeout the session is closed too: a clamd that stops reading (hung, stopped)
+        // would otherwise hold the queued writes, and this scan thread waiting on them, forever.
+        let timer = channel.eventLoop.scheduleTask(in: timeout) { [channel] in
+            reply.fail(ClamdError.timedOut)
+            channel.close(promise: nil)
+        }
         defer { timer.cancel() }
         let sent = channel.eventLoop.flatSubmit { [channel, file] () -> EventLoopFuture<Void> in
             do {
