@@ -11,7 +11,7 @@ final class TLSContextProvider: Sendable {
     private struct Current {
         var context: NIOSSLContext
         var store: CertificateStore
-        var stamps: [String: Date]
+        var stamps: [String: String]
     }
 
     let listener: String
@@ -50,11 +50,17 @@ final class TLSContextProvider: Sendable {
     /// The leaf certificate of the default pair in force.
     var defaultCertificate: NIOSSLCertificate { current.withLockedValue { $0.store.entries[0].chain[0] } }
 
-    private static func stamps(_ config: TLSConfig) -> [String: Date] {
-        var stamps: [String: Date] = [:]
+    /// What identifies each file's current version: its inode, size and modification time. The
+    /// time alone misses a file renamed into place that was written in the same clock tick as the
+    /// one it replaces (the kernel stamps files with a coarse clock) or copied with its time kept.
+    private static func stamps(_ config: TLSConfig) -> [String: String] {
+        var stamps: [String: String] = [:]
         for pair in config.certificates {
             for path in [pair.certificate, pair.key] {
-                stamps[path] = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+                var info = stat()
+                stamps[path] = stat(path, &info) == 0
+                    ? "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+                    : "missing"
             }
         }
         return stamps
