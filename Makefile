@@ -16,7 +16,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 
 CONFIG      ?= config/portcullis.yaml
 # Seconds each fuzz target runs in `make test` (scripts/fuzz TARGET SECONDS runs longer passes).
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 30
 DEMO_HOST   ?= 127.0.0.1
 DEMO_PORT   ?= 3000
 # Extra flags for every `swift build` / `swift test`, e.g. SWIFT_FLAGS="--scratch-path /tmp/pc".
@@ -65,8 +65,8 @@ run: build
 
 # Integration tests spawn .build/debug/portcullis, so build every product before testing.
 # Then each libFuzzer target of Tests/Fuzz runs FUZZ_SECONDS on its seed corpus (scripts/fuzz;
-# the instrumented build reuses the debug dependencies; with six targets at 10 s the fuzz part
-# takes 2 to 3 minutes, docs/security.md "make test budget").
+# the instrumented build reuses the debug dependencies; six targets at 30 s, one per CPU at a
+# time, docs/security.md "make test budget").
 # Tests run one at a time: each starts real gateways, applications and clients, and timeouts
 # under test must not race a machine loaded by twenty others (about 30 s in all).
 test: setup

@@ -275,6 +275,30 @@ struct TLSTests {
         try await demo.stop()
     }
 
+    /// A stream opened and reset in the same read costs no upstream request: the connect waits for
+    /// the end of the loop iteration, by when the reset has closed the stream. Each is logged as
+    /// 499 without an upstream (before, every one was forwarded and then abandoned).
+    @Test func aStreamResetInTheReadThatOpenedItIsNeverForwarded() async throws {
+        let demo = try await Upstreams.demo()
+        let certs = try Self.certificates()
+        let logs = try TestPaths.temporaryDirectory()
+        let access = logs.appendingPathComponent("access.log")
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort], extra: "access_log: { destination: \(access.path) }"), tls: Self.tlsBlock(certs) + "\nhttp2: { max_resets: 100, reset_window: 10s }")
+        defer { gateway.stop() }
+        let result = try Command.run(Command.python, [Command.script("h2_rapid_reset.py"), String(gateway.tlsPort), "60"], timeout: 30)
+        #expect(result.standardOutput.hasPrefix("survived"), "\(result.standardOutput) \(result.standardError)")
+        let lines = try await AccessLogTests.lines(access, atLeast: 60) { $0["path"] as? String == "/api/reset" }
+        let reset = lines.filter { $0["path"] as? String == "/api/reset" }
+        #expect(reset.count == 60)
+        #expect(reset.allSatisfy { $0["status"] as? Int == 499 }, "\(reset.prefix(3))")
+        let forwarded = reset.filter { $0["upstream"] != nil }
+        #expect(forwarded.isEmpty, "\(forwarded.count) of 60 reset streams were forwarded: \(forwarded.prefix(2))")
+        // The connection and the gateway still serve.
+        let ok = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/after"])
+        #expect(ok.standardOutput == "200")
+        try await demo.stop()
+    }
+
     @Test func rapidResetIsAnsweredWithGoaway() async throws {
         let demo = try await Upstreams.demo()
         let certs = try Self.certificates()

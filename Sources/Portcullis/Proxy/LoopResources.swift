@@ -22,7 +22,10 @@ final class LoopResources {
     /// Upstream connections with writes waiting for the end of this loop iteration.
     private var pendingFlushes: [UpstreamConnection] = []
     private var flushing: [UpstreamConnection] = []
-    private var flushScheduled = false
+    /// HTTP/2 streams waiting for the end of this loop iteration to connect upstream.
+    private var pendingConnects: [ProxyConnectionHandler] = []
+    private var connecting: [ProxyConnectionHandler] = []
+    private var endOfIterationScheduled = false
 
     init(pool: UpstreamPool, sweeper: ConnectionSweeper, metrics: LoopMetrics, recordsMetrics: Bool = true) {
         self.pool = pool
@@ -38,14 +41,31 @@ final class LoopResources {
     /// requests, where a flush per client read wakes (and yields the CPU to) it per request.
     func flushAtEndOfIteration(_ connection: UpstreamConnection) {
         pendingFlushes.append(connection)
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        eventLoop.execute(flushPending)
+        scheduleEndOfIteration()
     }
 
-    /// Created once, so scheduling it allocates nothing.
-    private lazy var flushPending: @Sendable () -> Void = { [unowned(unsafe) self] in
-        self.flushScheduled = false
+    /// Connects an HTTP/2 stream's request upstream once every ready socket of this loop iteration
+    /// has been read. A client that opens a stream and resets it in the same read (rapid reset,
+    /// CVE-2023-44487) has then cost a stream channel, not an upstream connection and request.
+    func connectAtEndOfIteration(_ handler: ProxyConnectionHandler) {
+        pendingConnects.append(handler)
+        scheduleEndOfIteration()
+    }
+
+    private func scheduleEndOfIteration() {
+        guard !endOfIterationScheduled else { return }
+        endOfIterationScheduled = true
+        eventLoop.execute(endOfIteration)
+    }
+
+    /// Created once, so scheduling it allocates nothing. Connects first: their writes join this flush.
+    private lazy var endOfIteration: @Sendable () -> Void = { [unowned(unsafe) self] in
+        if !self.pendingConnects.isEmpty {
+            swap(&self.pendingConnects, &self.connecting)
+            for handler in self.connecting { handler.connectAfterReads() }
+            self.connecting.removeAll(keepingCapacity: true)
+        }
+        self.endOfIterationScheduled = false
         swap(&self.pendingFlushes, &self.flushing)
         for connection in self.flushing { connection.flush() }
         self.flushing.removeAll(keepingCapacity: true)

@@ -361,6 +361,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 exchange.mayRetry = method.isIdempotent
             }
         }
+        if isHTTP2 { resources.connectAtEndOfIteration(self) } else { connectUpstream(excluding: nil) }
+    }
+
+    /// The end of the loop iteration in which an HTTP/2 request became ready to connect: unless the
+    /// stream was reset or answered meanwhile.
+    func connectAfterReads() {
+        guard state == .awaitingUpstream, upstream == nil, context != nil else { return }
         connectUpstream(excluding: nil)
     }
 
