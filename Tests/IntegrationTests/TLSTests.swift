@@ -275,6 +275,23 @@ struct TLSTests {
         try await demo.stop()
     }
 
+    /// A PING or SETTINGS flood that never reads its answers is sent GOAWAY and then closed. Before,
+    /// NIOHTTP2's GOAWAY left the connection open: the client went on sending for as long as it
+    /// liked and the gateway held what it read (about 7 MiB a second).
+    @Test func aFloodAnsweredWithGoawayIsClosed() async throws {
+        let demo = try await Upstreams.demo()
+        let certs = try Self.certificates()
+        let gateway = try await GatewayProcess.start(Upstreams.config(endpoints: [demo.localPort]), tls: Self.tlsBlock(certs))
+        defer { gateway.stop() }
+        for kind in ["ping", "settings"] {
+            let result = try Command.run(Command.python, [Command.script("h2_flood.py"), String(gateway.tlsPort), kind, "until-closed", "5"], timeout: 30)
+            #expect(result.standardOutput.hasPrefix("closed after"), "\(kind): \(result.standardOutput) \(result.standardError)")
+        }
+        let ok = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/after"])
+        #expect(ok.standardOutput == "200")
+        try await demo.stop()
+    }
+
     /// A stream opened and reset in the same read costs no upstream request: the connect waits for
     /// the end of the loop iteration, by when the reset has closed the stream. Each is logged as
     /// 499 without an upstream (before, every one was forwarded and then abandoned).

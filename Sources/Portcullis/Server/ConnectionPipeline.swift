@@ -103,6 +103,7 @@ struct ConnectionPipeline: Sendable {
             }
         }
         try channel.pipeline.syncOperations.addHandler(manager)
+        try channel.pipeline.syncOperations.addHandler(HTTP2ConnectionErrorHandler())
         // The manager's idle timer starts only once a stream has closed: a client that completes the
         // handshake and never opens a stream would stay (found by SlowClientTests). Until the first
         // stream opens, client_idle closes it.
