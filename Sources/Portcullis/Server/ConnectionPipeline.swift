@@ -92,7 +92,7 @@ struct ConnectionPipeline: Sendable {
             maxIdleTime: .nanoseconds(runtime.config.timeouts.clientIdle), maxAge: nil,
             maxGraceTime: .nanoseconds(runtime.config.timeouts.drain), keepalive: nil
         ))
-        try channel.pipeline.syncOperations.addHandler(HTTP2StreamBudgetHandler())
+        try channel.pipeline.syncOperations.addHandler(HTTP2FrameBudgetHandler())
         try channel.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {

@@ -15,15 +15,15 @@ final class FlushCoalescingHandler: ChannelOutboundHandler, RemovableChannelHand
     private var flushPending = false
     private var context: ChannelHandlerContext?
 
-    /// Created once per connection, so a deferred flush allocates nothing.
-    private lazy var deferredFlush: @Sendable () -> Void = { [unowned(unsafe) self] in
-        guard self.flushPending, let context = self.context else { return }
-        self.flushPending = false
-        context.flush()
-    }
+    /// Created once per connection, so a deferred flush allocates nothing. It holds the handler: a
+    /// connection can close, and its pipeline let go of the handler, before the task runs (an
+    /// `unowned(unsafe)` capture here read freed memory then). Released in `handlerRemoved`.
+    private var deferredFlush: (@Sendable () -> Void)?
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        deferredFlush = { handler.value.flushDeferred() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -32,10 +32,18 @@ final class FlushCoalescingHandler: ChannelOutboundHandler, RemovableChannelHand
             context.flush()
         }
         self.context = nil
+        deferredFlush = nil
+    }
+
+    private func flushDeferred() {
+        guard flushPending, let context else { return }
+        flushPending = false
+        context.flush()
     }
 
     func flush(context: ChannelHandlerContext) {
         guard !flushPending else { return }
+        guard let deferredFlush else { return context.flush() }
         flushPending = true
         context.eventLoop.execute(deferredFlush)
     }

@@ -3,9 +3,10 @@ import NIOEmbedded
 @testable import Portcullis
 import Testing
 
-/// One HTTP/2 connection opens at most its budget of streams per loop iteration; the rest of its
-/// bytes wait, in order, for a later iteration.
-struct HTTP2StreamBudgetHandlerTests {
+/// One HTTP/2 connection gets at most its budget of costly frames (HEADERS, RST_STREAM, PING,
+/// SETTINGS, PRIORITY) through per loop iteration; the rest of its bytes wait, in order, for a
+/// later iteration.
+struct HTTP2FrameBudgetHandlerTests {
     static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     /// A frame: 9-byte header (length, type, flags, stream id), then `payload` bytes of `fill`.
@@ -33,7 +34,7 @@ struct HTTP2StreamBudgetHandlerTests {
 
     func channel(budget: Int = 4) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(HTTP2StreamBudgetHandler(streamsPerIteration: budget))
+        try channel.pipeline.syncOperations.addHandler(HTTP2FrameBudgetHandler(framesPerIteration: budget))
         return channel
     }
 
@@ -56,7 +57,7 @@ struct HTTP2StreamBudgetHandlerTests {
     }
 
     @Test func streamsOverTheBudgetWaitForALaterIteration() throws {
-        let channel = try channel(budget: 4)
+        let channel = try channel(budget: 8)
         // Ten streams, each HEADERS then RST_STREAM, as a rapid-reset client sends them.
         func streams(_ indices: Range<Int>) -> [UInt8] {
             var bytes: [UInt8] = []
@@ -64,10 +65,24 @@ struct HTTP2StreamBudgetHandlerTests {
             return bytes
         }
         try channel.writeInbound(ByteBuffer(bytes: Self.preface + streams(0..<10)))
-        // The preface and four streams, not the fifth HEADERS.
+        // The preface and four streams (two frames each), not the fifth HEADERS.
         #expect(try passed(channel) == Self.preface + streams(0..<4))
         // Each later iteration (a resume is at least 50 µs after the last) passes the next four.
         #expect(try laterIterations(channel) == [streams(4..<8), streams(8..<10)])
+        _ = try channel.finish()
+    }
+
+    @Test func aPingFloodIsCutIntoBudgetsAndWindowUpdatesAreFree() throws {
+        let channel = try channel(budget: 4)
+        func pings(_ count: Int) -> [UInt8] {
+            var bytes: [UInt8] = []
+            for _ in 0..<count { bytes += Self.frame(type: 0x6, stream: 0, payload: 8) }
+            return bytes
+        }
+        let windowUpdates = (0..<3).flatMap { _ in Self.frame(type: 0x8, stream: 0, payload: 4) }
+        try channel.writeInbound(ByteBuffer(bytes: Self.preface + windowUpdates + pings(10)))
+        #expect(try passed(channel) == Self.preface + windowUpdates + pings(4))
+        #expect(try laterIterations(channel) == [pings(4), pings(2)])
         _ = try channel.finish()
     }
 
