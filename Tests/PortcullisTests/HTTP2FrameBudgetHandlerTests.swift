@@ -86,6 +86,17 @@ struct HTTP2FrameBudgetHandlerTests {
         _ = try channel.finish()
     }
 
+    /// The resume task outlives a connection that closes meanwhile: it must find the handler (an
+    /// unowned capture crashed the release build here) and pass nothing on.
+    @Test func aConnectionClosedWhileBytesAreHeldPassesNothingMore() throws {
+        let channel = try channel(budget: 2)
+        try channel.writeInbound(ByteBuffer(bytes: Self.preface + Self.headers(0..<5)))
+        #expect(try passed(channel) == Self.preface + Self.headers(0..<2))
+        try channel.close().wait()
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(10))
+        #expect(try passed(channel).isEmpty)
+    }
+
     @Test func bytesThatArriveWhileOverBudgetQueueBehindTheHeldOnes() throws {
         let channel = try channel(budget: 2)
         try channel.writeInbound(ByteBuffer(bytes: Self.preface + Self.headers(0..<3)))

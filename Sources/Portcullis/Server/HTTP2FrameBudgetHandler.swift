@@ -68,7 +68,9 @@ final class HTTP2FrameBudgetHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if let held, held.readableBytes > 0 {
+        // Taken out of a live pipeline, the handler hands on what it held; a closed connection's
+        // bytes go nowhere.
+        if context.channel.isActive, let held, held.readableBytes > 0 {
             self.held = nil
             context.fireChannelRead(wrapInboundOut(held))
         }
