@@ -255,6 +255,42 @@ struct UploadScanTests {
         try await demo.stop()
     }
 
+    /// Spooled bodies are scanned from the file through a map of the gateway's own: a signature
+    /// near the end of 12 MiB (past where libclamav would age pages out) and a hash of the whole
+    /// file must both be found there, and a clean body of the same size still passes.
+    @Test func spooledBodiesAreScannedToTheirLastByte() async throws {
+        let demo = try await Upstreams.demo()
+        let policy = ScanFixtures.policy(maxBytes: "16MiB") + """
+
+              - name: anything
+                match: { path: /files }
+                max_bytes: 1MiB
+                show_signature: true
+            """
+        let setup = try await Self.start(upstreamPort: demo.localPort, policy: policy)
+        defer { setup.gateway.stop() }
+        var text = [UInt8](repeating: UInt8(ascii: "a"), count: 12 << 20)
+        for index in stride(from: 79, to: text.count, by: 80) { text[index] = UInt8(ascii: "\n") }
+        let clean = try Self.write(text, "clean.txt", in: setup.directory)
+        let passed = try Self.curl(["-H", "Content-Type: text/plain", "--data-binary", "@\(clean.path)", "\(setup.base)/upload"])
+        #expect(passed.status == 200)
+        #expect(Self.json(passed.body)["sha256"] as? String == ScanFixtures.sha256(text))
+        text.replaceSubrange((text.count - 1000)..<(text.count - 1000 + ScanFixtures.eicar.count), with: ScanFixtures.eicar)
+        let infected = try Self.write(text, "late.txt", in: setup.directory)
+        let late = try Self.curl(["-H", "Content-Type: text/plain", "--data-binary", "@\(infected.path)", "\(setup.base)/upload"])
+        #expect(late.status == 403)
+        #expect((Self.json(late.body)["type"] as? String) == "https://portcullis.dev/problems/upload-infected")
+        #expect((Self.json(late.body)["detail"] as? String)?.contains("Test.EICAR") == true, "\(late.body)")
+
+        let hashed = [UInt8]((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try ScanFixtures.hdb(name: "Test.SpooledHash", matching: hashed).write(to: setup.signatures.appendingPathComponent("spooled.hdb"), atomically: true, encoding: .utf8)
+        let file = try Self.write(hashed, "hashed.bin", in: setup.directory)
+        let arguments = ["-H", "Content-Type: application/octet-stream", "--data-binary", "@\(file.path)", "\(setup.base)/files"]
+        try await Self.waitFor("the new engine", timeout: 10) { try Self.curl(arguments).status == 403 }
+        #expect((Self.json(try Self.curl(arguments).body)["detail"] as? String)?.contains("Test.SpooledHash") == true)
+        try await demo.stop()
+    }
+
     @Test func archivesOverTheScannerLimitsAreNotScannedAndNeverClean() async throws {
         let upstream = try await RecordingUpstream.start()
         let policy = ScanFixtures.policy() + """

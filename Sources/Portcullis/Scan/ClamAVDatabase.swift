@@ -72,11 +72,19 @@ final class ClamAVDatabase: @unchecked Sendable {  // cl_engine is safe for conc
                 defer { cl_fmap_close(map) }
                 return cl_scanmap_callback(map, name, &virusName, &scanned, engine, &options, nil)
             }
-        case .file(let path, _):
+        case .file(let path, let size):
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { return .notScanned(reason: "cannot open the spooled body: \(String(cString: strerror(errno)))") }
             defer { close(descriptor) }
-            status = cl_scandesc(descriptor, name, &virusName, &scanned, engine, &options)
+            // A map of our own without aging (libclamav keeps every page it read until the scan
+            // ends) instead of cl_scandesc's, which ages pages out past 4-8 MiB and reads them
+            // again: 20 MiB of text scanned in 28 ms instead of 42 (scripts/bench-uploads). It
+            // costs the file's size in memory while the scan runs, at most max_file_size.
+            status = withUnsafePointer(to: descriptor) { handle -> cl_error_t in
+                guard let map = cl_fmap_open_handle(UnsafeMutableRawPointer(mutating: handle), 0, size, descriptorRead, 0) else { return CL_EMEM }
+                defer { cl_fmap_close(map) }
+                return cl_scanmap_callback(map, name, &virusName, &scanned, engine, &options, nil)
+            }
         }
         switch status {
         case CL_CLEAN:
@@ -89,5 +97,10 @@ final class ClamAVDatabase: @unchecked Sendable {  // cl_engine is safe for conc
             return .notScanned(reason: "libclamav failed: \(String(cString: cl_strerror(status)))")
         }
     }
+}
+/// libclamav's pread for a spool file (`handle` points at its descriptor).
+private let descriptorRead: clcb_pread = { handle, buffer, count, offset in
+    guard let handle, let buffer else { return -1 }
+    return off_t(pread(handle.load(as: CInt.self), buffer, count, offset))
 }
 #endif

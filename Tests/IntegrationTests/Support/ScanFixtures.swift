@@ -18,9 +18,14 @@ enum ScanFixtures {
         try FileManager.default.createDirectory(at: signatures, withIntermediateDirectories: true)
         try ndb(name: "Test.EICAR", matching: eicar).write(to: signatures.appendingPathComponent("test.ndb"), atomically: true, encoding: .utf8)
         let exe = try Data(contentsOf: URL(fileURLWithPath: testExecutable))
-        let md5 = Insecure.MD5.hash(data: exe).map { String(format: "%02x", $0) }.joined()
-        try "\(md5):\(exe.count):Test.ClamExe\n".write(to: signatures.appendingPathComponent("test.hdb"), atomically: true, encoding: .utf8)
+        try hdb(name: "Test.ClamExe", matching: [UInt8](exe)).write(to: signatures.appendingPathComponent("test.hdb"), atomically: true, encoding: .utf8)
         return signatures
+    }
+
+    /// An `.hdb` line: a file that is exactly `bytes` (its MD5 and size).
+    static func hdb(name: String, matching bytes: [UInt8]) -> String {
+        let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return "\(md5):\(bytes.count):\(name)\n"
     }
 
     /// An `.ndb` line: `bytes` anywhere in any file.
