@@ -122,6 +122,8 @@ import Testing
             command.encode(form, check: check, into: &encoded)
             let expected = RedisCommandEncoder.encode([name, script, "3", prefix + ":60", prefix + ":3600", prefix + ":p", "2", "5", "60000000", "100", "3600000000", "3", "1", "2", "3", "4", "5"])
             #expect(encoded == expected)
+            // Its buffer is allocated at this length, once.
+            if form == .evalsha { #expect(command.encodedEVALSHALength == encoded.readableBytes) }
         }
     }
 

@@ -42,6 +42,8 @@ public final class RateLimitRule: Sendable {
     /// The shared store's script call for this rule, laid out once here: the key suffixes (one
     /// per window, and the penalty's) and the arguments (`RedisRateLimitScript`).
     let redisCommand: RedisRateLimitCommand
+    /// `redisCommand`'s encoded length, for its buffer.
+    let redisCommandLength: Int
 
     /// Requests this rule refused (or, in shadow mode, would have refused), and bans it began.
     /// For metrics; they count from the rule's compilation (a reload starts them at zero).
@@ -87,6 +89,7 @@ public final class RateLimitRule: Sendable {
             arguments += ["0", "0", "0", "1", "0", "0"]
         }
         self.redisCommand = RedisRateLimitCommand(ruleName: common.name, keySuffixes: redisKeySuffixes, arguments: arguments)
+        redisCommandLength = redisCommand.encodedEVALSHALength
     }
 
     public var name: String { common.name }

@@ -17,16 +17,27 @@ struct RedisRateLimitCommand: Sendable {
     let keySuffixes: [[UInt8]]
     /// The script's arguments after the keys (`RedisRateLimitScript`'s ARGV).
     let arguments: [[UInt8]]
-    private static let evalsha = Array("EVALSHA".utf8), eval = Array("EVAL".utf8)
-    private static let sha1 = Array(RedisRateLimitScript.sha1.utf8), source = Array(RedisRateLimitScript.source.utf8)
+    /// What comes before the keys: the command, the script's SHA-1 or source, the key count.
+    private let evalshaHead: [[UInt8]]
+    private let evalHead: [[UInt8]]
 
     /// `{rule:` + 16 hex digits + `}`.
     var prefixLength: Int { prefixHead.count + 17 }
+
+    /// The encoded `EVALSHA`'s length (the same for every key): its buffer is allocated once,
+    /// at its size. Each argument is `$` + its length + CRLF + itself + CRLF.
+    var encodedEVALSHALength: Int {
+        let arguments = evalshaHead + keySuffixes.map { [UInt8](repeating: 0, count: prefixLength + $0.count) } + self.arguments
+        return arguments.reduce(String(arguments.count).utf8.count + 3) { $0 + 1 + String($1.count).utf8.count + 2 + $1.count + 2 }
+    }
 
     init(ruleName: String, keySuffixes: [String], arguments: [String]) {
         prefixHead = Array("{\(ruleName):".utf8)
         self.keySuffixes = keySuffixes.map { Array($0.utf8) }
         self.arguments = arguments.map { Array($0.utf8) }
+        let keyCount = Array(String(keySuffixes.count).utf8)
+        evalshaHead = [Array("EVALSHA".utf8), Array(RedisRateLimitScript.sha1.utf8), keyCount]
+        evalHead = [Array("EVAL".utf8), Array(RedisRateLimitScript.source.utf8), keyCount]
     }
 
     /// `{login:0123456789abcdef}`: the rule's name and the key's stable hash (never the client's
@@ -44,10 +55,9 @@ struct RedisRateLimitCommand: Sendable {
 
     /// Appends the encoded command for the client whose key hashes to `check` to `buffer`.
     func encode(_ form: Form, check: UInt64, into buffer: inout ByteBuffer) {
-        let head: [[UInt8]] = form == .evalsha ? [Self.evalsha, Self.sha1] : [Self.eval, Self.source]
-        let keyCount = Array(String(keySuffixes.count).utf8)
-        let argumentCount = 3 + keySuffixes.count + arguments.count
-        var byteCount = head[0].count + head[1].count + keyCount.count + arguments.reduce(0) { $0 + $1.count }
+        let head = form == .evalsha ? evalshaHead : evalHead
+        let argumentCount = head.count + keySuffixes.count + arguments.count
+        var byteCount = head.reduce(0) { $0 + $1.count } + arguments.reduce(0) { $0 + $1.count }
         for suffix in keySuffixes { byteCount += prefixLength + suffix.count }
         withUnsafeTemporaryAllocation(byteCount: byteCount, alignment: 1) { scratch in
             withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: argumentCount) { pointers in
@@ -63,7 +73,7 @@ struct RedisRateLimitCommand: Sendable {
                         lengths[index] = offset - start
                         index += 1
                     }
-                    for bytes in head + [keyCount] {
+                    for bytes in head {
                         begin(); let start = offset; append(bytes); end(start)
                     }
                     for suffix in keySuffixes {

@@ -33,7 +33,7 @@ public final class RedisRateLimitStore: Sendable {
         let command = rule.redisCommand
         let check = key.check
         let windows = rule.windows.count
-        var evalsha = allocator.buffer(capacity: 256)
+        var evalsha = allocator.buffer(capacity: rule.redisCommandLength)
         command.encode(.evalsha, check: check, into: &evalsha)
         return client.request(on: eventLoop) { connection, decided in
             let slot = connection.routesBySlot ? command.slot(check: check) : 0
@@ -61,22 +61,21 @@ public final class RedisRateLimitStore: Sendable {
         guard case .array(let fields) = reply, fields.count == 6 else {
             throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply.text ?? "\(reply)")")
         }
-        var values: [Int64] = []
-        values.reserveCapacity(6)
-        for field in fields {
-            guard let value = field.integer, value >= 0 else { throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply)") }
-            values.append(value)
+        func value(_ index: Int) throws -> Int64 {
+            guard let value = fields[index].integer, value >= 0 else { throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply)") }
+            return value
         }
-        let (reset, resetOverflow) = values[3].multipliedReportingOverflow(by: 1000)
-        let (banStarted, banOverflow) = values[4].multipliedReportingOverflow(by: 1000)
+        let (verdictCode, window, remaining, resetMicros, banMicros, banLevel) = (try value(0), try value(1), try value(2), try value(3), try value(4), try value(5))
+        let (reset, resetOverflow) = resetMicros.multipliedReportingOverflow(by: 1000)
+        let (banStarted, banOverflow) = banMicros.multipliedReportingOverflow(by: 1000)
         // A reset beyond a century is no answer the script gives (its bans are capped far below).
-        guard values[0] <= 2, values[1] < windows, !resetOverflow, reset <= Self.longestReset, !banOverflow, values[5] < Int64(Int32.max) else {
+        guard verdictCode <= 2, window < windows, !resetOverflow, reset <= Self.longestReset, !banOverflow, banLevel < Int64(Int32.max) else {
             throw RedisError(.error, "unexpected answer from the rate-limit script: \(reply)")
         }
-        let verdict: RateLimitDecision.Verdict = values[0] == 0 ? .allowed : (values[0] == 1 ? .limited : .banned)
-        var decision = RateLimitDecision(verdict: verdict, window: Int(values[1]), remaining: Int(values[2]), reset: reset)
+        let verdict: RateLimitDecision.Verdict = verdictCode == 0 ? .allowed : (verdictCode == 1 ? .limited : .banned)
+        var decision = RateLimitDecision(verdict: verdict, window: Int(window), remaining: Int(remaining), reset: reset)
         decision.banStarted = banStarted
-        decision.banLevel = Int(values[5])
+        decision.banLevel = Int(banLevel)
         return decision
     }
 

@@ -18,6 +18,10 @@ public final class RedisClient: Sendable {
     private let notSent = Atomic<Int>(0)
     /// `MOVED` and `ASK` answers followed (a Redis Cluster resharding shows here).
     public let redirections = RedisRedirections()
+    /// What a request that outlasted its budget fails with, made once: the budget timer calls
+    /// every request's expiry, answered or not (failing an answered one does nothing), so a
+    /// message formatted per call was several allocations on every request.
+    private let timeoutError: any Error
 
     public static let outcomes = ["ok", "error", "timeout", "circuit_open"]
 
@@ -25,6 +29,7 @@ public final class RedisClient: Sendable {
         self.config = config
         self.logger = logger
         breaker = RedisCircuitBreaker(threshold: config.failuresToOpen, backoff: config.backoff, maxBackoff: config.maxBackoff)
+        timeoutError = RedisError(.timeout, "no answer within \(Units.formatDuration(config.timeout))")
     }
 
     /// Requests so far with `RedisClient.outcomes[index]`.
@@ -77,10 +82,8 @@ public final class RedisClient: Sendable {
         }
         let promise = loop.makePromise(of: Value.self)
         let client = loopClient(on: loop)
-        let budget = config.timeout
-        client.budgetTimer.watch {
-            promise.fail(RedisError(.timeout, "no answer within \(Units.formatDuration(budget))"))
-        }
+        let timeoutError = self.timeoutError
+        client.budgetTimer.watch { promise.fail(timeoutError) }
         body(client, promise)
         let futureResult = promise.futureResult
         futureResult.whenComplete { [self] result in
