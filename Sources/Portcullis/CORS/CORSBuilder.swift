@@ -8,7 +8,7 @@ final class CORSBuilder {
     static let maxAgeLimit = 86_400
 
     private let context: PolicyReadContext
-    private var rules: [(rule: CORSRule, isComparable: Bool)] = []
+    private var rules = PolicyRuleList<CORSRule>()
 
     init(context: PolicyReadContext) {
         self.context = context
@@ -30,13 +30,12 @@ final class CORSBuilder {
                 common: read.common, origins: body.origins, methods: body.methods, headers: body.headers,
                 exposeHeaders: body.expose, allowCredentials: body.credentials, maxAge: body.maxAge
             )
-            rules.append((rule, read.isComparable))
+            rules.append(rule, isComparable: read.isComparable)
         }
     }
 
     func build() -> CORSPolicy {
-        PolicyReachability.check(rules.filter(\.isComparable).map(\.rule.common), into: context.collector)
-        return CORSPolicy(rules: rules.map(\.rule))
+        CORSPolicy(rules: rules.checked(into: context.collector))
     }
 
     private struct Body {

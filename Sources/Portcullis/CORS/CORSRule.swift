@@ -1,6 +1,6 @@
 /// One compiled `cors` rule: which requests it covers and what it lets other origins do there.
 /// The response header values are built once here, never per request.
-public final class CORSRule: Sendable {
+public final class CORSRule: PolicyRule {
     public let common: PolicyRuleCommon
     public let match: PolicyMatch
     public let isShadow: Bool

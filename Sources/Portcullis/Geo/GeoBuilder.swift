@@ -8,7 +8,7 @@ final class GeoBuilder {
     static let actionForms = "deny, { redirect: URL }, or { require_age_token: { cookie: NAME, jwt: { … }, else_redirect: URL } }"
 
     private let context: PolicyReadContext
-    private var rules: [(rule: GeoRule, isComparable: Bool)] = []
+    private var rules = PolicyRuleList<GeoRule>()
 
     init(context: PolicyReadContext) {
         self.context = context
@@ -29,13 +29,12 @@ final class GeoBuilder {
                 common: read.common, restrictedCountries: body.countries, restrictedSubdivisions: body.subdivisions,
                 allowCountries: body.allow, action: body.action, unknownLocation: body.unknown, blockedBy: body.blockedBy, ageToken: body.ageToken
             )
-            rules.append((rule, read.isComparable))
+            rules.append(rule, isComparable: read.isComparable)
         }
     }
 
     func build() -> GeoPolicy {
-        PolicyReachability.check(rules.filter(\.isComparable).map(\.rule.common), into: context.collector)
-        return GeoPolicy(rules: rules.map(\.rule))
+        GeoPolicy(rules: rules.checked(into: context.collector))
     }
 
     private struct Body {

@@ -91,7 +91,7 @@ public final class GeoPhase: RequestPhase {
         var found = found
         let path = SecurityHeaderPolicy.path(of: request.target)
         var next = 0
-        while let index = policy.nextMatch(from: next, host: request.host, path: path, method: request.method) {
+        while let index = policy.rules.nextMatch(from: next, host: request.host, path: path, method: request.method) {
             let rule = policy.rules[index]
             next = index + 1
             let result = found ?? lookup(request.client)

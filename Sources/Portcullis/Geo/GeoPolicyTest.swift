@@ -23,7 +23,7 @@ enum GeoPolicyTest {
         let headers = HTTPHeaders(request.headers.map { ($0.name, $0.value) })
         let path = SecurityHeaderPolicy.path(of: request.target)
         var next = 0
-        while let index = policy.nextMatch(from: next, host: request.host, path: path, method: request.method) {
+        while let index = policy.rules.nextMatch(from: next, host: request.host, path: path, method: request.method) {
             let rule = policy.rules[index]
             next = index + 1
             if rule.isShadow { continue }

@@ -3,7 +3,7 @@ import Synchronization
 /// One compiled `geo:` rule: where it applies, which locations are restricted (a deny-list of
 /// countries and subdivisions, or everything outside an allow-list of countries), and what a
 /// restricted or unknown location gets.
-public final class GeoRule: Sendable {
+public final class GeoRule: PolicyRule {
     public let common: PolicyRuleCommon
     public let match: PolicyMatch
     public let isShadow: Bool

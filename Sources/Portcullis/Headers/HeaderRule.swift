@@ -1,5 +1,5 @@
 /// One compiled `headers.rules` entry: where it applies and what it does there.
-public final class HeaderRule: Sendable {
+public final class HeaderRule: PolicyRule {
     public let common: PolicyRuleCommon
     /// Already merged with the global block when the rule inherits.
     public let actions: HeaderActions

@@ -10,10 +10,14 @@ enum PolicyRuleReader {
         var body: Body
         /// The name is its own and the match is valid: the rule takes part in reachability checks.
         var isComparable: Bool
+        /// A key of `required` is missing (reported): the rule cannot be compiled.
+        var lacksRequiredKey: Bool
     }
 
     /// - Parameters:
     ///   - kindKeys: the keys this kind adds to `commonKeys`.
+    ///   - required: those of them a rule must have, each with what the message offers as an
+    ///     example (`max_bytes: 20MiB`).
     ///   - body: reads the kind's keys from the rule's fields (reporting into the rule's scope);
     ///     always called, even when `name` or `match` have problems.
     /// - Returns: nil when the rule has no usable name (it is not a mapping, or the name is
@@ -21,6 +25,7 @@ enum PolicyRuleReader {
     static func read<Body>(
         _ item: YAMLValue,
         kindKeys: [String],
+        required: [(key: String, example: String)] = [],
         context: PolicyReadContext,
         body: ([String: YAMLValue]) -> Body
     ) -> Read<Body>? {
@@ -50,8 +55,10 @@ enum PolicyRuleReader {
         }
         let body = body(fields)
         guard let name else { return nil }
+        let missing = required.filter { fields[$0.key] == nil }
+        for (key, example) in missing { rule.report("\(rule.path) is missing required key '\(key)'; expected \(example)") }
         let common = PolicyRuleCommon(name: name, match: match ?? PolicyMatch(), mode: mode, location: rule.location)
-        return Read(common: common, body: body, isComparable: claimed && match != nil)
+        return Read(common: common, body: body, isComparable: claimed && match != nil, lacksRequiredKey: !missing.isEmpty)
     }
 
     /// Rule names appear in metrics labels, logs and errors: keep them plain.

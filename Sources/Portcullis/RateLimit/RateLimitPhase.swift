@@ -79,7 +79,7 @@ public final class RateLimitPhase: RequestPhase {
         let path = SecurityHeaderPolicy.path(of: request.target)
         let now = clock()
         var next = start
-        while let index = policy.nextMatch(from: next, host: request.host, path: path, method: request.method) {
+        while let index = policy.rules.nextMatch(from: next, host: request.host, path: path, method: request.method) {
             let rule = policy.rules[index]
             next = index + 1
             let isShared = shared?.serves(rule) ?? false

@@ -12,18 +12,6 @@ public final class RateLimitPolicy: Sendable {
 
     public static let empty = RateLimitPolicy(rules: [])
 
-    /// The index of the next rule at or after `start` that matches: a shadow rule, or the
-    /// enforcing rule that ends the search. nil when none is left.
-    @inline(__always)
-    func nextMatch(from start: Int, host: String, path: Substring, method: HTTPMethod) -> Int? {
-        var index = start
-        while index < rules.count {
-            if rules[index].match.matches(host: host, path: path, method: method) { return index }
-            index += 1
-        }
-        return nil
-    }
-
     /// The enforcing rule for a request and the shadow rules matched before it (for tests and reports).
     public func select(host: String, path: Substring, method: HTTPMethod) -> (rule: RateLimitRule?, shadows: [RateLimitRule]) {
         var shadows: [RateLimitRule] = []

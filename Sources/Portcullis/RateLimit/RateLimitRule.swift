@@ -2,7 +2,7 @@ import Synchronization
 
 /// One compiled `rate_limits` entry: where it applies, how a client is keyed, its windows and
 /// penalty, and the header values it sends, all computed once when the policy is compiled.
-public final class RateLimitRule: Sendable {
+public final class RateLimitRule: PolicyRule {
     /// What a rule does when the shared store cannot answer (the local store always can).
     public enum StoreErrorAction: String, Sendable, CaseIterable {
         case allow

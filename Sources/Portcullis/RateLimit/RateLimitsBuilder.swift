@@ -11,7 +11,7 @@ final class RateLimitsBuilder {
     static let keyForms = "ip, ip/24, ip6/64, header:NAME, cookie:NAME or jwt:CLAIM, or parts joined by '+'"
 
     private let context: PolicyReadContext
-    private var rules: [(rule: RateLimitRule, isComparable: Bool)] = []
+    private var rules = PolicyRuleList<RateLimitRule>()
 
     init(context: PolicyReadContext) {
         self.context = context
@@ -21,14 +21,10 @@ final class RateLimitsBuilder {
     func add(_ section: YAMLValue) {
         guard let items = section.sequence() else { return }
         for item in items {
-            let read = PolicyRuleReader.read(item, kindKeys: Self.ruleKeys, context: context) { fields in
-                (body: Self.readBody(fields), missing: ["limits"].filter { fields[$0] == nil })
-            }
-            guard let read else { continue }
-            for key in read.body.missing {
-                context.collector.report(item.location, "rule '\(read.common.name)': \(item.path) is missing required key '\(key)'; expected \(key): [5/1m] or [{ requests: 5, per: 1m }]")
-            }
-            guard let body = read.body.body, read.body.missing.isEmpty else { continue }
+            let read = PolicyRuleReader.read(
+                item, kindKeys: Self.ruleKeys, required: [("limits", "limits: [5/1m] or [{ requests: 5, per: 1m }]")], context: context, body: Self.readBody
+            )
+            guard let read, let body = read.body, !read.lacksRequiredKey else { continue }
             let windows = body.limits.map { limit in
                 RateLimitWindow(requests: limit.requests, length: limit.length, policyName: body.limits.count == 1 ? read.common.name : "\(read.common.name)-\(limit.label)")
             }
@@ -36,13 +32,12 @@ final class RateLimitsBuilder {
                 common: read.common, key: body.key, fallbackKey: body.fallback, windows: windows, penalty: body.penalty,
                 sendsHeaders: body.headers, onStoreError: body.onStoreError, tokens: body.jwt.map { JWTClaimVerifier(key: $0) }, store: body.store
             )
-            rules.append((rule, read.isComparable))
+            rules.append(rule, isComparable: read.isComparable)
         }
     }
 
     func build() -> RateLimitPolicy {
-        PolicyReachability.check(rules.filter(\.isComparable).map(\.rule.common), into: context.collector)
-        return RateLimitPolicy(rules: rules.map(\.rule))
+        RateLimitPolicy(rules: rules.checked(into: context.collector))
     }
 
     private struct Limit {

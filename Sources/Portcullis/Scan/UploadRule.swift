@@ -1,7 +1,7 @@
 import NIOHTTP1
 
 /// One compiled `uploads:` rule: which requests it covers and what their bodies must pass.
-public struct UploadRule: Sendable {
+public struct UploadRule: PolicyRule {
     public enum ScannerErrorAction: String, Sendable {
         /// 503: nothing that was not scanned reaches the application (the default).
         case deny

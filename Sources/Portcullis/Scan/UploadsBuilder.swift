@@ -7,7 +7,7 @@ final class UploadsBuilder {
     static let typeNames = FileType.allCases.map(\.rawValue).joined(separator: ", ")
 
     private let context: PolicyReadContext
-    private var rules: [(rule: UploadRule, isComparable: Bool)] = []
+    private var rules = PolicyRuleList<UploadRule>()
 
     init(context: PolicyReadContext) {
         self.context = context
@@ -17,29 +17,23 @@ final class UploadsBuilder {
     func add(_ section: YAMLValue) {
         guard let items = section.sequence() else { return }
         for item in items {
-            let read = PolicyRuleReader.read(item, kindKeys: Self.ruleKeys, context: context) { fields in
-                (body: Self.readBody(fields), missing: ["max_bytes"].filter { fields[$0] == nil })
-            }
+            let read = PolicyRuleReader.read(item, kindKeys: Self.ruleKeys, required: [("max_bytes", "max_bytes: 20MiB")], context: context, body: Self.readBody)
             guard let read else { continue }
-            for key in read.body.missing {
-                context.collector.report(item.location, "rule '\(read.common.name)': \(item.path) is missing required key '\(key)'; expected \(key): 20MiB")
-            }
             if read.common.mode == .shadow {
                 context.collector.report(item.location, "rule '\(read.common.name)': uploads rules have no shadow mode (the body would be held back all the same); expected mode: enforce")
                 continue
             }
-            guard let body = read.body.body, read.body.missing.isEmpty else { continue }
+            guard let body = read.body, !read.lacksRequiredKey else { continue }
             let rule = UploadRule(
                 common: read.common, maxBytes: body.maxBytes, allowTypes: body.allowTypes, scan: body.scan, onScannerError: body.onScannerError,
                 quarantine: body.quarantine, blockedStatus: body.blockedStatus, showSignature: body.showSignature
             )
-            rules.append((rule, read.isComparable))
+            rules.append(rule, isComparable: read.isComparable)
         }
     }
 
     func build() -> UploadPolicy {
-        PolicyReachability.check(rules.filter(\.isComparable).map(\.rule.common), into: context.collector)
-        return UploadPolicy(rules: rules.map(\.rule))
+        UploadPolicy(rules: rules.checked(into: context.collector))
     }
 
     private struct Body {
