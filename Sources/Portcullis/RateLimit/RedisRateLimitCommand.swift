@@ -20,6 +20,8 @@ struct RedisRateLimitCommand: Sendable {
     /// What comes before the keys: the command, the script's SHA-1 or source, the key count.
     private let evalshaHead: [[UInt8]]
     private let evalHead: [[UInt8]]
+    private static let evalsha = Array("EVALSHA".utf8), eval = Array("EVAL".utf8)
+    private static let sha1 = Array(RedisRateLimitScript.sha1.utf8), source = Array(RedisRateLimitScript.source.utf8)
 
     /// `{rule:` + 16 hex digits + `}`.
     var prefixLength: Int { prefixHead.count + 17 }
@@ -36,8 +38,8 @@ struct RedisRateLimitCommand: Sendable {
         self.keySuffixes = keySuffixes.map { Array($0.utf8) }
         self.arguments = arguments.map { Array($0.utf8) }
         let keyCount = Array(String(keySuffixes.count).utf8)
-        evalshaHead = [Array("EVALSHA".utf8), Array(RedisRateLimitScript.sha1.utf8), keyCount]
-        evalHead = [Array("EVAL".utf8), Array(RedisRateLimitScript.source.utf8), keyCount]
+        evalshaHead = [Self.evalsha, Self.sha1, keyCount]
+        evalHead = [Self.eval, Self.source, keyCount]
     }
 
     /// `{login:0123456789abcdef}`: the rule's name and the key's stable hash (never the client's

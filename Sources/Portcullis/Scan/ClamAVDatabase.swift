@@ -98,6 +98,7 @@ final class ClamAVDatabase: @unchecked Sendable {  // cl_engine is safe for conc
         }
     }
 }
+
 /// libclamav's pread for a spool file (`handle` points at its descriptor).
 private let descriptorRead: clcb_pread = { handle, buffer, count, offset in
     guard let handle, let buffer else { return -1 }
