@@ -13,6 +13,11 @@ struct TLSTests {
         return directory
     }
 
+    /// The status of a GET over HTTP/2 to the TLS listener (the certificate checked against the test CA).
+    private static func statusOverHTTP2(_ path: String, port: Int, certs: URL) throws -> String {
+        try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(port)\(path)"]).standardOutput
+    }
+
     private static func tlsBlock(_ directory: URL, stems: [String] = ["localhost"], extra: String = "") -> String {
         let pairs = stems.map { "{ certificate: \(directory.path)/\($0).pem, key: \(directory.path)/\($0)-key.pem }" }.joined(separator: ", ")
         return "tls: { certificates: [\(pairs)]\(extra) }"
@@ -32,8 +37,8 @@ struct TLSTests {
         #expect(result.standardOutput.hasSuffix("}\n\n413"), "\(result.standardOutput)")
         #expect(result.standardOutput.contains("\"type\":\"https://portcullis.dev/problems/body-too-large\""))
         // The connection stays usable for other streams: another request on a new stream works.
-        let after = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/hello"])
-        #expect(after.standardOutput == "200")
+        let after = try Self.statusOverHTTP2("/api/hello", port: gateway.tlsPort, certs: certs)
+        #expect(after == "200")
         try await demo.stop()
     }
 
@@ -287,8 +292,8 @@ struct TLSTests {
             let result = try Command.run(Command.python, [Command.script("h2_flood.py"), String(gateway.tlsPort), kind, "until-closed", "5"], timeout: 30)
             #expect(result.standardOutput.hasPrefix("closed after"), "\(kind): \(result.standardOutput) \(result.standardError)")
         }
-        let ok = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/after"])
-        #expect(ok.standardOutput == "200")
+        let ok = try Self.statusOverHTTP2("/api/after", port: gateway.tlsPort, certs: certs)
+        #expect(ok == "200")
         try await demo.stop()
     }
 
@@ -311,8 +316,8 @@ struct TLSTests {
         let forwarded = reset.filter { $0["upstream"] != nil }
         #expect(forwarded.isEmpty, "\(forwarded.count) of 60 reset streams were forwarded: \(forwarded.prefix(2))")
         // The connection and the gateway still serve.
-        let ok = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/after"])
-        #expect(ok.standardOutput == "200")
+        let ok = try Self.statusOverHTTP2("/api/after", port: gateway.tlsPort, certs: certs)
+        #expect(ok == "200")
         try await demo.stop()
     }
 
@@ -325,8 +330,8 @@ struct TLSTests {
         #expect(result.standardOutput.hasPrefix("goaway") || result.standardOutput.hasPrefix("closed"), "\(result.standardOutput) \(result.standardError)")
         #expect(!result.standardOutput.hasPrefix("survived"))
         // The gateway keeps serving other clients.
-        let ok = try Command.curl(["--http2", "--cacert", "\(certs.path)/ca.pem", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(gateway.tlsPort)/api/after"])
-        #expect(ok.standardOutput == "200")
+        let ok = try Self.statusOverHTTP2("/api/after", port: gateway.tlsPort, certs: certs)
+        #expect(ok == "200")
         try await demo.stop()
     }
 }
