@@ -7,15 +7,14 @@ import Yams
 public enum PolicyLoader {
     /// Loads `directory` (for example `policies/`).
     /// - Parameter environment: resolves `${NAME}` in values, as in the operator config.
-    /// - Parameter rateLimitPhase: the running gateway's, so its rules are enforced (validation
-    ///   and policy tests need none).
-    ///   `uploadScanPhase` and `geoPhase`: likewise, with the gateway's scanner and geo database.
-    public static func load(directory: String, environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, uploadScanPhase: UploadScanPhase? = nil, geoPhase: GeoPhase? = nil) throws(DiagnosticsError) -> PolicySet {
-        try parse(PolicyDirectory.sources(in: directory), environment: environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase)
+    /// - Parameter phases: the running gateway's, so the rules are enforced (validation and
+    ///   policy tests need none).
+    public static func load(directory: String, environment: [String: String] = [:], phases: PolicyPhases = .none) throws(DiagnosticsError) -> PolicySet {
+        try parse(PolicyDirectory.sources(in: directory), environment: environment, phases: phases)
     }
 
     /// Compiles policy files already read, in the order given.
-    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:], rateLimitPhase: RateLimitPhase? = nil, uploadScanPhase: UploadScanPhase? = nil, geoPhase: GeoPhase? = nil) throws(DiagnosticsError) -> PolicySet {
+    public static func parse(_ sources: [PolicySource], environment: [String: String] = [:], phases: PolicyPhases = .none) throws(DiagnosticsError) -> PolicySet {
         let collector = DiagnosticCollector(environment: environment)
         let context = PolicyReadContext(collector: collector)
         let headers = SecurityHeadersBuilder(context: context)
@@ -62,8 +61,8 @@ public enum PolicyLoader {
         let placed = collector.diagnostics.map { diagnostic in texts[diagnostic.location.file].map { YAMLSyntax.insideText(diagnostic, yaml: $0) } ?? diagnostic }
         let diagnostics = sorted(syntaxErrors + placed, fileOrder: sources.map(\.file))
         if !diagnostics.isEmpty { throw DiagnosticsError(diagnostics) }
-        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, files: sources.map(\.file), digest: digest(of: sources), rateLimitPhase: rateLimitPhase,
-                         uploads: uploadPolicy, uploadScanPhase: uploadScanPhase, geo: geoPolicy, geoPhase: geoPhase)
+        return PolicySet(headers: headerPolicy, cors: corsPolicy, rateLimits: rateLimitPolicy, uploads: uploadPolicy, geo: geoPolicy,
+                         files: sources.map(\.file), digest: digest(of: sources), phases: phases)
     }
 
     /// Names and contents, so renaming a file (which can change the rule order) changes it too.

@@ -13,10 +13,8 @@ public actor PolicyReloader {
     private let logger: Logger
     /// Hands a new snapshot to every event loop.
     private let publish: @Sendable (PolicySet) -> Void
-    /// Enforces every snapshot's rate-limit rules with the one process-wide store.
-    public nonisolated let rateLimitPhase: RateLimitPhase
-    public nonisolated let uploadScanPhase: UploadScanPhase?
-    public nonisolated let geoPhase: GeoPhase?
+    /// Every snapshot's phases: the one process-wide rate-limit store, scanner and geo database.
+    private let phases: PolicyPhases
     /// Every reload, published or refused, is an audit line.
     private let audit: AuditLog?
     public private(set) var current: PolicySet
@@ -30,11 +28,9 @@ public actor PolicyReloader {
     private var reloading = false
     private var rerunReason: String?
 
-    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase?, geoPhase: GeoPhase?, audit: AuditLog?, publish: @escaping @Sendable (PolicySet) -> Void) {
+    private init(directory: String, interval: Int64, logger: Logger, initial: PolicySet, fingerprint: PolicyFingerprint, phases: PolicyPhases, audit: AuditLog?, publish: @escaping @Sendable (PolicySet) -> Void) {
         self.directory = directory
-        self.rateLimitPhase = rateLimitPhase
-        self.uploadScanPhase = uploadScanPhase
-        self.geoPhase = geoPhase
+        self.phases = phases
         self.audit = audit
         self.interval = interval
         self.logger = logger
@@ -44,15 +40,15 @@ public actor PolicyReloader {
     }
 
     /// Reads the policy at start-up (on the thread pool); invalid files are an error to start with.
-    public static func start(config: PolicyConfig, logger: Logger, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase? = nil, geoPhase: GeoPhase? = nil, audit: AuditLog? = nil, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
+    public static func start(config: PolicyConfig, logger: Logger, phases: PolicyPhases, audit: AuditLog? = nil, publish: @escaping @Sendable (PolicySet) -> Void) async throws -> PolicyReloader {
         let directory = config.directory
         let (set, fingerprint) = try await NIOThreadPool.singleton.runIfActive {
             let fingerprint = PolicyFingerprint(directory: directory)
-            return (try PolicyReloader.load(directory: directory, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase), fingerprint)
+            return (try PolicyReloader.load(directory: directory, phases: phases), fingerprint)
         }
         publish(set)
         logger.info("policy loaded", metadata: PolicyReloader.metadata(for: set))
-        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase, audit: audit, publish: publish)
+        return PolicyReloader(directory: directory, interval: config.reloadInterval, logger: logger, initial: set, fingerprint: fingerprint, phases: phases, audit: audit, publish: publish)
     }
 
     /// Polls the directory until the task is cancelled.
@@ -100,9 +96,9 @@ public actor PolicyReloader {
     /// The directory compiled with the gateway's phases. Upload rules without a scanner would not
     /// be enforced, so such a policy is refused (at start: the gateway does not start; on reload:
     /// the previous policy stays), never served with its uploads unchecked.
-    static func load(directory: String, rateLimitPhase: RateLimitPhase, uploadScanPhase: UploadScanPhase?, geoPhase: GeoPhase?) throws(DiagnosticsError) -> PolicySet {
-        let set = try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase)
-        if uploadScanPhase == nil, let rule = set.uploads.rules.first {
+    static func load(directory: String, phases: PolicyPhases) throws(DiagnosticsError) -> PolicySet {
+        let set = try PolicyLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment, phases: phases)
+        if phases.uploadScan == nil, let rule = set.uploads.rules.first {
             throw DiagnosticsError([Diagnostic(location: rule.common.location, message: "rule '\(rule.name)': upload rules need a scanner, and none is running: the default one (libclamav with signatures/) did not start; configure `scanner:` in the operator config")])
         }
         return set
@@ -117,9 +113,7 @@ public actor PolicyReloader {
 
     private func readAndPublish(reason: String) async -> Bool {
         let directory = self.directory
-        let rateLimitPhase = self.rateLimitPhase
-        let uploadScanPhase = self.uploadScanPhase
-        let geoPhase = self.geoPhase
+        let phases = self.phases
         let seen: PolicyFingerprint
         let outcome: Outcome
         do {
@@ -127,7 +121,7 @@ public actor PolicyReloader {
                 let before = PolicyFingerprint(directory: directory)
                 let outcome: Outcome
                 do throws(DiagnosticsError) {
-                    outcome = .loaded(try PolicyReloader.load(directory: directory, rateLimitPhase: rateLimitPhase, uploadScanPhase: uploadScanPhase, geoPhase: geoPhase))
+                    outcome = .loaded(try PolicyReloader.load(directory: directory, phases: phases))
                 } catch {
                     outcome = .invalid(error)
                 }

@@ -15,11 +15,10 @@ public final class PolicySet: Sendable {
     /// rules have none, so they cost nothing.
     public let requestPhases: [RequestPhase]
 
-    /// - Parameter rateLimitPhase: the process's rate-limit phase (its store outlives every
-    ///   snapshot, so a reload keeps the counters); used only when there are rate-limit rules.
-    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, files: [String], digest: String = "", rateLimitPhase: RateLimitPhase? = nil,
-                uploads: UploadPolicy = .empty, uploadScanPhase: UploadScanPhase? = nil,
-                geo: GeoPolicy = .empty, geoPhase: GeoPhase? = nil) {
+    /// - Parameter phases: the process's phases for the kinds that need one; each is used only
+    ///   when there are rules of its kind.
+    public init(headers: SecurityHeaderPolicy, cors: CORSPolicy = .empty, rateLimits: RateLimitPolicy = .empty, uploads: UploadPolicy = .empty,
+                geo: GeoPolicy = .empty, files: [String], digest: String = "", phases: PolicyPhases = .none) {
         self.headers = headers
         self.cors = cors
         self.rateLimits = rateLimits
@@ -27,16 +26,16 @@ public final class PolicySet: Sendable {
         self.geo = geo
         self.files = files
         self.digest = digest
-        var phases: [RequestPhase] = []
+        var requestPhases: [RequestPhase] = []
         // CORS first: a preflight is answered before it could count against a limit.
-        if !cors.rules.isEmpty { phases.append(CORSPhase(policy: cors)) }
+        if !cors.rules.isEmpty { requestPhases.append(CORSPhase(policy: cors)) }
         // Geo before rate limits: a request refused for its location never counts against a limit.
         // Rules without the gateway's phase (no `geo:` config) see every location as unknown.
-        if !geo.rules.isEmpty || geoPhase?.forwardsLocation == true { phases.append(geoPhase ?? GeoPhase(store: nil)) }
-        if !rateLimits.rules.isEmpty, let rateLimitPhase { phases.append(rateLimitPhase) }
+        if !geo.rules.isEmpty || phases.geo?.forwardsLocation == true { requestPhases.append(phases.geo ?? GeoPhase(store: nil)) }
+        if !rateLimits.rules.isEmpty, let rateLimit = phases.rateLimit { requestPhases.append(rateLimit) }
         // Last: the body is read only for a request every other phase let through.
-        if !uploads.rules.isEmpty, let uploadScanPhase { phases.append(uploadScanPhase) }
-        self.requestPhases = phases
+        if !uploads.rules.isEmpty, let uploadScan = phases.uploadScan { requestPhases.append(uploadScan) }
+        self.requestPhases = requestPhases
     }
 
     /// No policies: responses pass untouched.

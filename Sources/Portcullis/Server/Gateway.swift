@@ -89,7 +89,7 @@ public final class Gateway: Service, Sendable {
                 }
                 let geo = GeoPhase(store: runtime.geoStore, logger: logger)
                 policy = try await PolicyReloader.start(
-                    config: policyConfig, logger: logger, rateLimitPhase: rateLimits, uploadScanPhase: uploadScanner.map { UploadScanPhase(scanner: $0) }, geoPhase: geo,
+                    config: policyConfig, logger: logger, phases: PolicyPhases(rateLimit: rateLimits, uploadScan: uploadScanner.map { UploadScanPhase(scanner: $0) }, geo: geo),
                     audit: auditLog, publish: Gateway.publisher(for: resources))
                 try GeoStartupCheck.verify(policy: await policy!.current, store: runtime.geoStore)
             }
